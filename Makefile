@@ -1,0 +1,38 @@
+# The commands the README names. Each sets up what it needs first, idempotently.
+VENV := .venv
+BIN := $(VENV)/bin
+NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
+
+.PHONY: setup system notebooks test lint format lab clean
+
+## setup: the virtual environment (.venv) with the pinned requirements, and the Debian packages
+setup: system $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt pyproject.toml scripts/setup_venv.sh
+	@bash scripts/setup_venv.sh
+
+system:
+	@bash scripts/install_system_deps.sh
+
+## notebooks: run the whole series headlessly -> build/notebooks/*.ipynb and build/html/*.html
+notebooks: setup
+	$(BIN)/python scripts/run_series.py
+
+## test: lint, unit tests (tests/) and every notebook under nbval, in fast mode
+test: setup lint
+	RESNET_FAST=1 $(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider
+
+lint:
+	$(BIN)/ruff check resnet_lib tests scripts notebooks
+	$(BIN)/ruff format --check resnet_lib tests scripts notebooks
+
+format:
+	$(BIN)/ruff format resnet_lib tests scripts notebooks
+	$(BIN)/ruff check --fix resnet_lib tests scripts notebooks
+
+## lab: open the series in JupyterLab
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+clean:
+	rm -rf build

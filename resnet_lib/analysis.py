@@ -1,0 +1,116 @@
+"""Measuring models: weight transfer, output shapes, multiply-adds, gradient norms."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def copy_weights_by_name(source, target) -> int:
+    """Copy every weighted layer of ``source`` into the layer of the same name in ``target``.
+
+    By name, not by position: in ResNet-50 the ``_0_conv`` and ``_3_conv`` kernels of
+    ``conv2_block1`` have the same shape, so a positional copy could swap them
+    silently. Returns the number of layers copied; raises if a name is missing.
+    """
+    copied = 0
+    target_names = {layer.name for layer in target.layers}
+    for layer in source.layers:
+        if not layer.weights:
+            continue
+        if layer.name not in target_names:
+            raise ValueError(f"layer {layer.name!r} of {source.name} has no namesake in {target.name}.")
+        target.get_layer(layer.name).set_weights(layer.get_weights())
+        copied += 1
+    return copied
+
+
+def max_abs_difference(model_a, model_b, x) -> float:
+    """Largest absolute difference between the two models' outputs on ``x`` (inference mode)."""
+    a = np.asarray(model_a(x, training=False))
+    b = np.asarray(model_b(x, training=False))
+    if a.shape != b.shape:
+        raise ValueError(f"the models' outputs differ in shape: {a.shape} vs {b.shape}.")
+    return float(np.max(np.abs(a - b)))
+
+
+def stage_outputs(model):
+    """``[(layer name, output shape)]`` for the stem and the last block of each stage.
+
+    Works for ``resnet`` (``conv{k}_block{i}_out``) and ``cifar_resnet`` names.
+    """
+    rows = []
+    ends = {}
+    for layer in model.layers:
+        name = layer.name
+        if name in ("conv1_relu", "pool1_pool", "stem_relu"):
+            rows.append((name, tuple(layer.output.shape)))
+        stage = name.split("_block")[0] if "_block" in name else None
+        if stage is not None:
+            ends[stage] = layer
+    for layer in ends.values():
+        rows.append((layer.name, tuple(layer.output.shape)))
+    top = [layer for layer in model.layers if layer.name in ("avg_pool", "max_pool", "predictions")]
+    rows.extend((layer.name, tuple(layer.output.shape)) for layer in top)
+    return rows
+
+
+def count_multiply_adds(model) -> int:
+    """Multiply-adds of one forward pass for one image, counting Conv2D and Dense layers.
+
+    This is what the ResNet paper's Table 1 calls FLOPs: for a convolution,
+    ``H_out * W_out * k_h * k_w * C_in * C_out``; for a Dense layer, ``in * out``.
+    Biases, BatchNormalization, activations, pooling and additions are not counted.
+    """
+    import keras
+
+    total = 0
+    for layer in _all_layers(model):
+        if isinstance(layer, keras.layers.Conv2D) and not isinstance(
+            layer, keras.layers.DepthwiseConv2D | keras.layers.Conv2DTranspose
+        ):
+            _, h, w, c_out = layer.output.shape
+            kh, kw, c_in_per_group, _ = layer.kernel.shape
+            total += int(h) * int(w) * int(kh) * int(kw) * int(c_in_per_group) * int(c_out)
+        elif isinstance(layer, keras.layers.Dense):
+            d_in, d_out = layer.kernel.shape
+            total += int(d_in) * int(d_out)
+    return total
+
+
+def _all_layers(model):
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            yield from _all_layers(layer)
+        else:
+            yield layer
+
+
+def kernel_layers(model):
+    """The Conv2D and Dense layers of ``model``, input side first."""
+    import keras
+
+    return [
+        layer for layer in _all_layers(model) if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
+    ]
+
+
+def gradient_norms(model, x, y):
+    """L2 norm of the loss gradient with respect to each Conv2D/Dense kernel.
+
+    ``x``: a batch of inputs, ``y``: integer labels. The loss is sparse categorical
+    cross-entropy on the model's (softmax) output, computed in training mode, so
+    BatchNormalization uses the batch's statistics as it does in the first step.
+    Returns a list of floats, input side first.
+    """
+    import keras
+    import tensorflow as tf
+
+    layers = kernel_layers(model)
+    kernels = [layer.kernel for layer in layers]
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    with tf.GradientTape() as tape:
+        loss = loss_fn(y, model(x, training=True))
+    grads = tape.gradient(loss, kernels)
+    return [float(tf.norm(g)) for g in grads]

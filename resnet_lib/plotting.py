@@ -1,0 +1,248 @@
+"""Figures: model graphs, training curves, gradient norms, image grids, confusion matrices.
+
+Every plotting function returns the matplotlib ``Figure`` (or, for graphs, a
+``ModelGraph``) and, given ``path``, also saves it there, creating folders as needed.
+"""
+
+from __future__ import annotations
+
+import html
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+GRAPHVIZ_INSTALL = (
+    "Install Graphviz to draw model graphs: sudo apt-get install graphviz "
+    "(macOS: brew install graphviz; conda: conda install graphviz)."
+)
+
+
+def _save(fig, path):
+    if path is not None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, bbox_inches="tight")
+    return fig
+
+
+# ----------------------------------------------------------------------------- model graph
+
+
+@dataclass
+class ModelGraph:
+    """A drawn model graph: a PNG from Graphviz, or a text rendering when ``dot`` is missing.
+
+    Displays itself in a notebook (the picture, or the text with the install hint).
+    """
+
+    path: Path
+    fallback: bool
+    text: str = ""
+
+    def _repr_png_(self):
+        return None if self.fallback else self.path.read_bytes()
+
+    def _repr_html_(self):
+        if not self.fallback:
+            return None
+        return (
+            f"<p><b>Graphviz is not installed</b>: showing the graph as text. "
+            f"{html.escape(GRAPHVIZ_INSTALL)}</p><pre>{html.escape(self.text)}</pre>"
+        )
+
+
+def graphviz_available() -> bool:
+    """True when pydot imports and Graphviz's ``dot`` program is on the PATH."""
+    try:
+        import pydot  # noqa: F401
+    except ImportError:
+        return False
+    return shutil.which("dot") is not None
+
+
+def model_graph_text(model) -> str:
+    """One line per layer: name, type, output shape and the layers feeding it."""
+    rows = []
+    for layer in model.layers:
+        inbound = []
+        for node in getattr(layer, "_inbound_nodes", []):
+            for tensor in node.input_tensors:
+                history = getattr(tensor, "_keras_history", None)
+                if history is not None:
+                    inbound.append(history.operation.name)
+        shape = getattr(layer, "output", None)
+        shape = tuple(shape.shape) if shape is not None and hasattr(shape, "shape") else "?"
+        source = f" <- {', '.join(inbound)}" if inbound else ""
+        rows.append(f"{layer.name} ({layer.__class__.__name__}) {shape}{source}")
+    return "\n".join(rows)
+
+
+def plot_model_graph(model, path, *, show_shapes=True, show_layer_names=True, rankdir="TB", dpi=72, **kwargs):
+    """Draw ``model`` with ``keras.utils.plot_model`` (pydot + Graphviz) into ``path`` (PNG).
+
+    Without Graphviz, prints how to install it and writes a text rendering next to
+    ``path`` (``.txt``) instead; the returned ``ModelGraph`` says which happened.
+    """
+    import keras
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if graphviz_available():
+        keras.utils.plot_model(
+            model,
+            to_file=str(path),
+            show_shapes=show_shapes,
+            show_layer_names=show_layer_names,
+            rankdir=rankdir,
+            dpi=dpi,
+            **kwargs,
+        )
+        if path.is_file() and path.stat().st_size > 0:
+            return ModelGraph(path, fallback=False)
+    print(GRAPHVIZ_INSTALL)
+    text = model_graph_text(model)
+    text_path = path.with_suffix(".txt")
+    text_path.write_text(text + "\n")
+    return ModelGraph(text_path, fallback=True, text=text)
+
+
+# ----------------------------------------------------------------------------- training curves
+
+
+def _history_dict(history) -> dict:
+    if hasattr(history, "history"):
+        history = history.history
+    if not isinstance(history, Mapping):
+        raise TypeError(f"history must be a keras History or a dict of lists, got {type(history).__name__}.")
+    return dict(history)
+
+
+def plot_training_curves(histories, metrics=("loss", "accuracy"), *, path=None, title=None):
+    """Training and validation curves, one panel per metric.
+
+    ``histories``: a Keras ``History`` (or its ``.history`` dict), or a mapping
+    ``{label: History}`` to compare runs in the same panels. Training curves are
+    solid, validation (``val_<metric>``) dashed. Raises ``ValueError`` naming the
+    metric and what the history holds when a metric is missing.
+    """
+    import matplotlib.pyplot as plt
+
+    if isinstance(metrics, str):
+        metrics = (metrics,)
+    if hasattr(histories, "history") or (
+        isinstance(histories, Mapping) and histories and all(isinstance(v, list) for v in histories.values())
+    ):
+        histories = {"": histories}
+    runs = {label: _history_dict(h) for label, h in histories.items()}
+    for label, run in runs.items():
+        for metric in metrics:
+            if metric not in run:
+                where = f" of run {label!r}" if label else ""
+                raise ValueError(f"metric {metric!r} is not in the history{where}; it holds {sorted(run)}.")
+
+    fig, axes = plt.subplots(1, len(metrics), figsize=(5.5 * len(metrics), 4), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, metric in zip(axes[0], metrics):
+        for i, (label, run) in enumerate(runs.items()):
+            color = colors[i % len(colors)]
+            epochs = np.arange(1, len(run[metric]) + 1)
+            name = f"{label} " if label else ""
+            ax.plot(epochs, run[metric], "-o", color=color, ms=3, label=f"{name}train")
+            if f"val_{metric}" in run:
+                ax.plot(epochs, run[f"val_{metric}"], "--s", color=color, ms=3, label=f"{name}validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(metric.replace("_", " "))
+        if metric in ("learning_rate", "lr"):
+            ax.set_yscale("log")
+        ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_gradient_norms(norms, *, path=None, title="Gradient norm per layer at initialisation"):
+    """Per-layer gradient norms, input side on the left; ``norms``: ``{label: [norm, ...]}``."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4))
+    for label, values in norms.items():
+        values = np.asarray(values, dtype=float)
+        ax.plot(np.arange(1, len(values) + 1), values, "-o", ms=3, label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("layer (input -> output)")
+    ax.set_ylabel("L2 norm of the kernel's gradient")
+    ax.set_title(title)
+    ax.legend()
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_image_grid(images, labels, class_names, predictions=None, *, columns=8, path=None, title=None):
+    """A grid of images titled with their labels (and predictions: red when wrong).
+
+    ``images``: ``(n, H, W)`` or ``(n, H, W, C)``, uint8 or float.
+    """
+    import matplotlib.pyplot as plt
+
+    images = np.asarray(images)
+    n = len(images)
+    if n == 0:
+        raise ValueError("images is empty: nothing to plot.")
+    rows = -(-n // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.7 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= n:
+            continue
+        img = images[i]
+        if img.ndim == 3 and img.shape[-1] == 1:
+            img = img[..., 0]
+        if img.dtype != np.uint8:
+            img = (img - img.min()) / max(float(img.max() - img.min()), 1e-8)
+        ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
+        text = class_names[int(labels[i])]
+        color = "black"
+        if predictions is not None:
+            text = f"true: {text}\npred: {class_names[int(predictions[i])]}"
+            color = "black" if int(predictions[i]) == int(labels[i]) else "tab:red"
+        ax.set_title(text, fontsize=7, color=color)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_confusion_matrix(labels, predictions, class_names, *, path=None, normalize=True):
+    """Confusion matrix of integer ``labels`` vs ``predictions`` (rows: true class)."""
+    import matplotlib.pyplot as plt
+
+    k = len(class_names)
+    cm = np.zeros((k, k), dtype=int)
+    np.add.at(cm, (np.asarray(labels, int).reshape(-1), np.asarray(predictions, int).reshape(-1)), 1)
+    shown = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
+    fig, ax = plt.subplots(figsize=(7, 6))
+    im = ax.imshow(shown, cmap="Blues")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_xticks(range(k), class_names, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(k), class_names, fontsize=8)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    ax.grid(False)
+    for i in range(k):
+        for j in range(k):
+            value = f"{shown[i, j]:.2f}" if normalize else str(cm[i, j])
+            ax.text(
+                j,
+                i,
+                value,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if shown[i, j] > 0.5 * shown.max() else "black",
+            )
+    fig.tight_layout()
+    return _save(fig, path)

@@ -1,0 +1,54 @@
+"""Run the whole notebook series headlessly, in order.
+
+Writes each executed notebook to build/notebooks/ and an HTML copy to build/html/.
+Fast or full mode follows RESNET_FAST (see README). Usage:
+
+    python scripts/run_series.py [notebooks/01_*.ipynb ...]
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+from nbconvert import HTMLExporter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run(paths: list[Path]) -> int:
+    out_nb = ROOT / "build" / "notebooks"
+    out_html = ROOT / "build" / "html"
+    out_nb.mkdir(parents=True, exist_ok=True)
+    out_html.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for path in paths:
+        start = time.perf_counter()
+        print(f"running {path.name} ...", flush=True)
+        nb = nbformat.read(path, as_version=4)
+        client = NotebookClient(
+            nb, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+        )
+        try:
+            client.execute()
+        except CellExecutionError as err:
+            failures.append(path.name)
+            print(f"  FAILED: {str(err).splitlines()[-1] if str(err) else err}", flush=True)
+        nbformat.write(nb, out_nb / path.name)
+        body, _ = HTMLExporter().from_notebook_node(nb)
+        (out_html / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
+        print(f"  done in {time.perf_counter() - start:.0f} s -> build/notebooks/{path.name}", flush=True)
+    if failures:
+        print(f"{len(failures)} notebook(s) failed: {', '.join(failures)}")
+        return 1
+    print(f"all {len(paths)} notebooks ran; open build/html/ in a browser or build/notebooks/ in JupyterLab")
+    return 0
+
+
+if __name__ == "__main__":
+    args = [Path(a) for a in sys.argv[1:]] or sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    sys.exit(run(args))
