@@ -69,3 +69,14 @@ def _np_integer():
     import numpy as np
 
     return np.integer
+
+
+def keras_model(name: str, value):
+    """Raise ``TypeError`` unless ``value`` is a built ``keras.Model``."""
+    import keras
+
+    if not isinstance(value, keras.Model):
+        raise TypeError(
+            f"{name} must be a keras.Model (for example rl.resnet50()), got {type(value).__name__}."
+        )
+    return value

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validate
+
 
 def copy_weights_by_name(source, target) -> int:
     """Copy every weighted layer of ``source`` into the layer of the same name in ``target``.
@@ -12,6 +14,8 @@ def copy_weights_by_name(source, target) -> int:
     ``conv2_block1`` have the same shape, so a positional copy could swap them
     silently. Returns the number of layers copied; raises if a name is missing.
     """
+    _validate.keras_model("source", source)
+    _validate.keras_model("target", target)
     copied = 0
     target_names = {layer.name for layer in target.layers}
     for layer in source.layers:
@@ -63,6 +67,7 @@ def count_multiply_adds(model) -> int:
     """
     import keras
 
+    _validate.keras_model("model", model)
     total = 0
     for layer in _all_layers(model):
         if isinstance(layer, keras.layers.Conv2D) and not isinstance(
@@ -107,6 +112,9 @@ def gradient_norms(model, x, y):
     import keras
     import tensorflow as tf
 
+    _validate.keras_model("model", model)
+    if len(x) != len(y):
+        raise ValueError(f"x and y must have the same length; got {len(x)} inputs and {len(y)} labels.")
     layers = kernel_layers(model)
     kernels = [layer.kernel for layer in layers]
     loss_fn = keras.losses.SparseCategoricalCrossentropy()

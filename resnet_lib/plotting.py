@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import _validate
+
 GRAPHVIZ_INSTALL = (
     "Install Graphviz to draw model graphs: sudo apt-get install graphviz "
     "(macOS: brew install graphviz; conda: conda install graphviz)."
@@ -88,6 +90,7 @@ def plot_model_graph(model, path, *, show_shapes=True, show_layer_names=True, ra
     """
     import keras
 
+    _validate.keras_model("model", model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if graphviz_available():
@@ -136,6 +139,11 @@ def plot_training_curves(histories, metrics=("loss", "accuracy"), *, path=None, 
         isinstance(histories, Mapping) and histories and all(isinstance(v, list) for v in histories.values())
     ):
         histories = {"": histories}
+    if not isinstance(histories, Mapping):
+        raise TypeError(
+            "histories must be a keras History, its .history dict, or a dict {label: History}; "
+            f"got {type(histories).__name__}."
+        )
     runs = {label: _history_dict(h) for label, h in histories.items()}
     for label, run in runs.items():
         for metric in metrics:

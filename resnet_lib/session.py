@@ -69,6 +69,9 @@ def setup(seed: int = 0, *, fast: bool | None = None, deterministic: bool = True
     """
     import matplotlib
 
+    from . import _validate
+
+    seed = _validate.positive_int("seed", seed, minimum=0)
     seed_everything(seed, deterministic)
     if fast is None:
         fast = fast_mode()

@@ -118,21 +118,3 @@ def test_resnet_family_builds_from_one_table():
     assert rl.resnet(101).count_params() == 44_707_176
     assert rl.resnet(152).count_params() == 60_419_944
     assert rl.resnet(18).count_params() < rl.resnet(34).count_params() < rl.resnet(50).count_params()
-
-
-@pytest.mark.parametrize(
-    ("call", "message"),
-    [
-        (lambda: rl.resnet50(input_shape=(16, 16, 3)), "too small"),
-        (lambda: rl.resnet50(input_shape=(3, 224, 224)), "channels-first"),
-        (lambda: rl.resnet50(classes=0), "classes"),
-        (lambda: rl.cifar_resnet(21), "6n\\+2"),
-        (lambda: rl.cifar_resnet(-4), "depth"),
-        (lambda: rl.resnet(42), "depth"),
-        (lambda: rl.resnet50(pooling="mean"), "pooling"),
-        (lambda: rl.cifar_resnet(20, shortcut="C"), "shortcut"),
-    ],
-)
-def test_bad_arguments_get_clear_errors(call, message):
-    with pytest.raises(ValueError, match=message):
-        call()
