@@ -122,3 +122,27 @@ def gradient_norms(model, x, y):
         loss = loss_fn(y, model(x, training=True))
     grads = tape.gradient(loss, kernels)
     return [float(tf.norm(g)) for g in grads]
+
+
+def multiply_adds_by_layer(model) -> dict:
+    """``{layer name: multiply-adds}`` for each Conv2D and Dense layer, input side first.
+
+    The per-layer terms of ``count_multiply_adds`` (same formula, one image), so a
+    table can show where a network spends its arithmetic; their sum is
+    ``count_multiply_adds(model)``.
+    """
+    import keras
+
+    _validate.keras_model("model", model)
+    counts = {}
+    for layer in _all_layers(model):
+        if isinstance(layer, keras.layers.Conv2D) and not isinstance(
+            layer, keras.layers.DepthwiseConv2D | keras.layers.Conv2DTranspose
+        ):
+            _, h, w, c_out = layer.output.shape
+            kh, kw, c_in_per_group, _ = layer.kernel.shape
+            counts[layer.name] = int(h) * int(w) * int(kh) * int(kw) * int(c_in_per_group) * int(c_out)
+        elif isinstance(layer, keras.layers.Dense):
+            d_in, d_out = layer.kernel.shape
+            counts[layer.name] = int(d_in) * int(d_out)
+    return counts

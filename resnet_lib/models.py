@@ -162,3 +162,103 @@ def cifar_resnet(
 def plain_network(depth=20, input_shape=(32, 32, 3), classes=10, *, width=16, name=None, **kwargs):
     """The plain twin of ``cifar_resnet``: same layers and parameters, no shortcuts."""
     return cifar_resnet(depth, input_shape, classes, width=width, residual=False, name=name, **kwargs)
+
+
+def _preact_bottleneck(x, width, strides, projection, name, bn_epsilon):
+    """Pre-activation bottleneck (``keras.applications`` ResNetV2 layout), ``(B,H,W,C) -> (B,H/s,W/s,4w)``.
+
+    BN -> ReLU first; the projection shortcut (first block of a stage) reads that
+    pre-activated tensor, an identity shortcut reads ``x`` itself (subsampled by a
+    1x1 max-pool when ``strides`` is 2). Main path: 1x1 (w, no bias) -> BN -> ReLU ->
+    3x3/s (w, no bias) -> BN -> ReLU -> 1x1 (4w). Nothing follows the addition.
+    """
+    pre = layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}_preact_bn")(x)
+    pre = layers.Activation("relu", name=f"{name}_preact_relu")(pre)
+    if projection:
+        shortcut = layers.Conv2D(4 * width, 1, strides=strides, name=f"{name}_0_conv")(pre)
+    elif strides > 1:
+        shortcut = layers.MaxPooling2D(1, strides=strides, name=f"{name}_0_pool")(x)
+    else:
+        shortcut = x
+    y = layers.Conv2D(width, 1, use_bias=False, name=f"{name}_1_conv")(pre)
+    y = layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}_1_bn")(y)
+    y = layers.Activation("relu", name=f"{name}_1_relu")(y)
+    y = layers.ZeroPadding2D(1, name=f"{name}_2_pad")(y)
+    y = layers.Conv2D(width, 3, strides=strides, use_bias=False, name=f"{name}_2_conv")(y)
+    y = layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}_2_bn")(y)
+    y = layers.Activation("relu", name=f"{name}_2_relu")(y)
+    y = layers.Conv2D(4 * width, 1, name=f"{name}_3_conv")(y)
+    return layers.Add(name=f"{name}_out")([shortcut, y])
+
+
+def resnet_v2(
+    depth=50,
+    input_shape=(224, 224, 3),
+    classes=1000,
+    include_top=True,
+    pooling=None,
+    classifier_activation="softmax",
+    name=None,
+    *,
+    bn_epsilon=KERAS_BN_EPSILON,
+):
+    """Pre-activation ResNet-50/101/152 (v2), the networks of ``keras.applications.ResNet50V2`` etc.
+
+    Built from the same ``IMAGENET_STAGES`` table as ``resnet``, with Keras' layer
+    names, so ``copy_weights_by_name`` moves weights from ``keras.applications``.
+    Differences from v1: BN -> ReLU -> conv inside each block and nothing after the
+    addition; no BatchNormalization in the stem, ``post_bn``/``post_relu`` before the
+    pooling instead; as in Keras, each stage downsamples in its *last* block (stride 2
+    on the 3x3 convolution), conv5 not at all. ``(batch, H, W, 3) -> (batch, classes)``;
+    25,613,800 parameters for depth 50 at the defaults.
+    """
+    _validate.one_of(
+        "depth", depth, [d for d, (kind, _) in sorted(IMAGENET_STAGES.items()) if kind == "bottleneck"]
+    )
+    input_shape = _validate.image_shape("input_shape", input_shape, min_size=32)
+    _validate.one_of("pooling", pooling, [None, "avg", "max"])
+    if include_top:
+        classes = _validate.positive_int("classes", classes)
+    _, depths = IMAGENET_STAGES[depth]
+
+    inputs = keras.Input(shape=input_shape)
+    x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
+    x = layers.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    for stage, (blocks, width) in enumerate(zip(depths, _STAGE_WIDTHS), start=2):
+        last_stride = 1 if stage == 2 + len(depths) - 1 else 2
+        for block in range(1, blocks + 1):
+            strides = last_stride if block == blocks else 1
+            x = _preact_bottleneck(x, width, strides, block == 1, f"conv{stage}_block{block}", bn_epsilon)
+    x = layers.BatchNormalization(epsilon=bn_epsilon, name="post_bn")(x)
+    x = layers.Activation("relu", name="post_relu")(x)
+
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return keras.Model(inputs, x, name=name or f"resnet{depth}v2")
+
+
+def set_batchnorm_momentum(model, momentum):
+    """Set the running-average momentum of every BatchNormalization layer in ``model``; returns it.
+
+    Keras' default, 0.99, lets the running mean and variance (used at inference)
+    follow the batch statistics only over a few hundred steps, so after a short
+    run they still lag the weights and validation accuracy trails far behind the
+    training accuracy. 0.9 (PyTorch's default, there written 0.1) keeps up within a
+    few dozen steps. Call it before ``compile``.
+    """
+    if isinstance(momentum, bool) or not isinstance(momentum, int | float) or not 0.0 <= momentum < 1.0:
+        raise ValueError(f"momentum must be a number in [0, 1), got {momentum!r}.")
+    _validate.keras_model("model", model)
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            set_batchnorm_momentum(layer, momentum)
+        elif isinstance(layer, layers.BatchNormalization):
+            layer.momentum = float(momentum)
+    return model
