@@ -1,9 +1,13 @@
-"""Exercise checks: test a student's block by its properties and explain what is wrong.
+"""Exercise checks: test a student's function by its properties and explain what is wrong.
 
 ``check_identity_block(fn)`` and ``check_convolutional_block(fn)`` take a function with
 the library's signature, build it on a small input, and return quietly when it
 behaves like the reference block. Otherwise they raise ``AssertionError`` with a
 plain-words explanation of the first problem found.
+
+``check_zero_pad_shortcut(fn)`` checks the option-A shortcut, and
+``check_identity_block_params(fn)`` / ``check_stage_params(fn)`` check parameter counts
+worked out by hand, naming the term a wrong count leaves out.
 
 The checks test properties (shapes, which convolutions exist and where the stride is,
 that the shortcut is added, the ReLU after the addition, BatchNormalization in
@@ -14,6 +18,8 @@ versions and accept any correct way of writing the block.
 
 from __future__ import annotations
 
+import itertools
+import re
 import zlib
 
 import numpy as np
@@ -25,6 +31,53 @@ _CONV = {"channels": 6, "filters": (4, 5, 8), "size": 8, "strides": 2}
 
 def _fail(block: str, problem: str, advice: str) -> None:
     raise AssertionError(f"{block}: {problem}\n  What to do: {advice}")
+
+
+_SIGNATURES = {
+    "identity_block": "identity_block(x, kernel_size, filters, name=None)",
+    "convolutional_block": "convolutional_block(x, kernel_size, filters, strides=2, name=None)",
+}
+
+
+def _shapes_in(text: str) -> list[tuple]:
+    """The shape tuples in a Keras error message, e.g. ``(8, 8, 6)`` -> ``(8, 8, 6)``."""
+    found = []
+    for inner in re.findall(r"\(([0-9Noe, ]+)\)", text):
+        parts = [p.strip() for p in inner.split(",") if p.strip()]
+        if len(parts) >= 2 and all(p.isdigit() or p == "None" for p in parts):
+            found.append(tuple(None if p == "None" else int(p) for p in parts))
+    return found
+
+
+def _shape_mismatch(block: str, text: str, input_shape: tuple) -> tuple[str, str]:
+    """(problem, advice) for an Add whose two inputs have different shapes."""
+    shapes = [s[-3:] for s in _shapes_in(text)][:2]
+    shown = " and ".join(str(s) for s in shapes) if len(shapes) == 2 else f"Keras says: {text[:200]}"
+    problem = f"the two tensors you add have different shapes ({shown})."
+    if block == "identity_block":
+        advice = (
+            f"an identity block adds its input, of shape {input_shape}, so the main path must end with "
+            "exactly that shape: stride 1 in every convolution, padding='same' on the kxk "
+            "convolution, and F3 filters in the last 1x1 convolution."
+        )
+    elif input_shape in shapes:
+        advice = (
+            f"you add the block's input, of shape {input_shape}, unchanged; this block changes the "
+            "shape, so the shortcut must be projected: a 1x1 Conv2D with F3 filters and the block's "
+            "stride, then BatchNormalization, and you add that projection, not the input."
+        )
+    elif len(shapes) == 2 and shapes[0][:2] != shapes[1][:2]:
+        advice = (
+            "the two paths shrink the grid differently: apply the stride exactly once on each path "
+            "(on the first 1x1 convolution of the main path and on the shortcut's 1x1 convolution), "
+            "and use padding='same' on the kxk convolution."
+        )
+    else:
+        advice = (
+            "both paths must end with F3 channels: F3 filters in the last 1x1 convolution of the main "
+            "path and in the shortcut's 1x1 projection."
+        )
+    return problem, advice
 
 
 def _build(fn, block: str, input_shape, *args, **kwargs):
@@ -50,14 +103,16 @@ def _build(fn, block: str, input_shape, *args, **kwargs):
     except ValueError as err:
         text = str(err)
         if "shape" in text.lower():
+            _fail(block, *_shape_mismatch(block, text, tuple(input_shape)))
+        raise AssertionError(f"{block}: your function raised ValueError: {err}") from err
+    except TypeError as err:
+        if "argument" in str(err):
             _fail(
                 block,
-                f"the two tensors you add have different shapes (Keras says: {text.splitlines()[0][:200]}).",
-                "when the block changes the spatial size or the number of channels, the "
-                "shortcut must be projected: a 1x1 Conv2D with F3 filters and the block's "
-                "stride, then BatchNormalization, and you add that projection, not the input.",
+                f"your function cannot be called as the check calls it ({err}).",
+                f"keep the signature of the exercise: {_SIGNATURES.get(block, block)}.",
             )
-        raise AssertionError(f"{block}: your function raised ValueError: {err}") from err
+        raise AssertionError(f"{block}: calling your function raised TypeError: {err}") from err
     except Exception as err:  # anything else: show it, in the student's terms
         raise AssertionError(
             f"{block}: calling your function raised {err.__class__.__name__}: {err}"
@@ -219,11 +274,38 @@ def _compare_with_reference(model, reference, block, shape):
         _fail(
             block,
             f"with the same weights your block's output differs from the reference block "
-            f"(largest difference {diff:.3g}).",
+            f"(largest difference {diff:.3g}).{_relu_hints(model)}",
             "check the order conv -> BatchNormalization -> ReLU on the main path (no ReLU "
             "after the last BatchNormalization), that you add the shortcut exactly once, "
             "and that ReLU comes after the addition.",
         )
+
+
+def _relu_hints(model) -> str:
+    """Say where the ReLUs of ``model`` differ from the reference's three, if they do."""
+    import keras
+
+    relus, inside_conv = 0, 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.ReLU):
+            relus += 1
+        elif isinstance(layer, keras.layers.Activation | keras.layers.Conv2D):
+            name = getattr(layer.activation, "__name__", str(layer.activation))
+            if name == "relu":
+                relus += 1
+                inside_conv += isinstance(layer, keras.layers.Conv2D)
+    hints = []
+    if inside_conv:
+        hints.append(
+            f" {inside_conv} Conv2D layer(s) apply ReLU themselves (activation='relu'), so the ReLU "
+            "comes before BatchNormalization; leave Conv2D's activation at its default."
+        )
+    if relus != 3:
+        hints.append(
+            f" Your block applies ReLU {relus} times; the reference applies it 3 times: after the "
+            "first two BatchNormalizations and after the addition."
+        )
+    return "".join(hints)
 
 
 def _check_shortcut_added(model, block, shape, last_bn_channels):
@@ -326,3 +408,248 @@ def check_convolutional_block(fn) -> None:
     _check_inference_mode(model, block, shape)
     reference = _reference(convolutional_block, shape, _bn_epsilon(model), _KERNEL, f, strides=s)
     _compare_with_reference(model, reference, block, shape)
+
+
+# ----------------------------------------------------------------------------- counting and option A
+
+
+def _call(fn, what: str, *args):
+    """Call a student's function; NotImplementedError and crashes become plain-words failures."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        _fail(
+            what,
+            "your function is not written yet (it raises NotImplementedError).",
+            "replace the `raise NotImplementedError` line with your implementation, run the "
+            "cell, then run this check again.",
+        )
+    except AssertionError:
+        raise
+    except Exception as err:
+        shown = ", ".join(repr(a) if not hasattr(a, "shape") else f"<tensor {tuple(a.shape)}>" for a in args)
+        raise AssertionError(
+            f"{what}: calling your function with ({shown}) raised {err.__class__.__name__}: {err}"
+        ) from err
+
+
+def _whole_number(value, what: str, args) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        _fail(
+            what,
+            f"for {args} your function returned {value!r} ({type(value).__name__}), not a number.",
+            "return the count as an int.",
+        )
+    if not float(value).is_integer():
+        _fail(what, f"for {args} your function returned {value!r}, not a whole number.", "return an int.")
+    return int(value)
+
+
+def _weight_parts(model, shortcut_prefix=None) -> dict:
+    """Split ``model``'s parameters into the parts a hand count is made of.
+
+    Layers whose name starts with ``shortcut_prefix`` are counted together as the
+    projection shortcut; every other weight is a convolution kernel, a convolution
+    bias, a BatchNormalization gamma/beta or a BatchNormalization moving statistic.
+    """
+    import keras
+
+    parts = {
+        "the projection shortcut of the first block (its 1x1 convolution and BatchNormalization)": 0,
+        "the convolution kernels": 0,
+        "the convolution biases": 0,
+        "BatchNormalization's gamma and beta (2 per channel)": 0,
+        "BatchNormalization's moving mean and variance (2 per channel, not trainable)": 0,
+    }
+    keys = list(parts)
+    for layer in model.layers:
+        for w in layer.weights:
+            size = int(np.prod(w.shape))
+            short = w.path.split("/")[-1]
+            if shortcut_prefix and layer.name.startswith(shortcut_prefix):
+                parts[keys[0]] += size
+            elif isinstance(layer, keras.layers.Conv2D):
+                parts[keys[1] if short == "kernel" else keys[2]] += size
+            elif short in ("gamma", "beta"):
+                parts[keys[3]] += size
+            else:
+                parts[keys[4]] += size
+    return {k: v for k, v in parts.items() if v}
+
+
+def _explain_count(what: str, args, got: int, parts: dict, known: dict | None = None, noun="block") -> None:
+    """Fail, naming what a wrong count leaves out or adds, when ``got`` is not the sum of ``parts``.
+
+    ``known``: ``{description: difference}`` of other classic slips (``got - want``).
+    """
+    want = sum(parts.values())
+    if got == want:
+        return
+    problem = f"for {args} your count is {got:,}, but the {noun} has {want:,} parameters"
+    for description, difference in (known or {}).items():
+        if difference and got - want == difference:
+            _fail(what, f"{problem}: {description}.", "fix that term and run the check again.")
+    names = list(parts)
+    for sign, verb, advice in (
+        (
+            -1,
+            "leaves out",
+            "add the missing term; model.count_params() counts every weight, trainable or not.",
+        ),
+        (1, "counts twice", "count each layer once."),
+    ):
+        matches = []
+        for r in range(1, len(names) + 1):
+            for combo in itertools.combinations(names, r):
+                amount = sum(parts[n] for n in combo)
+                if got == want + sign * amount:
+                    matches.append(f"{' and '.join(combo)} ({amount:,})")
+        if matches:
+            _fail(what, f"{problem}: your count {verb} {' or '.join(matches)}.", advice)
+    _fail(
+        what,
+        f"{problem} (yours is off by {got - want:+,}).",
+        "count layer by layer: a Conv2D has kh * kw * C_in * C_out weights plus C_out biases, a "
+        "BatchNormalization 4 numbers per channel (gamma, beta, moving mean, moving variance); "
+        "C_in is the number of channels the layer reads.",
+    )
+
+
+#: (kernel_size, filters) of the identity blocks the parameter-count check compares.
+_IDENTITY_COUNT_CASES = ((3, (64, 64, 256)), (3, (128, 128, 512)), (1, (4, 5, 8)), (5, (8, 16, 32)))
+
+
+def check_identity_block_params(fn) -> None:
+    """Check ``fn(kernel_size, filters) -> int``, the parameter count of an identity block.
+
+    Compares with ``model.count_params()`` of ``resnet_lib.identity_block`` built for
+    several sizes; raises ``AssertionError`` naming what a wrong count leaves out.
+    """
+    import keras
+
+    from .blocks import identity_block
+
+    what = "identity_block_params"
+    for kernel_size, filters in _IDENTITY_COUNT_CASES:
+        inputs = keras.Input(shape=(4, 4, filters[2]))
+        model = keras.Model(inputs, identity_block(inputs, kernel_size, filters))
+        args = f"kernel_size={kernel_size}, filters={filters}"
+        got = _whole_number(_call(fn, what, kernel_size, filters), what, args)
+        _explain_count(what, args, got, _weight_parts(model))
+
+
+#: (in_channels, width, blocks) of the stages the stage-count check compares: ResNet-50's
+#: conv2..conv5, and a small odd one so that a table of memorised answers fails.
+_STAGE_COUNT_CASES = ((64, 64, 3), (256, 128, 4), (512, 256, 6), (1024, 512, 3), (6, 4, 2))
+
+
+def check_stage_params(fn) -> None:
+    """Check ``fn(in_channels, width, blocks) -> int``, the parameter count of a bottleneck stage.
+
+    A stage is one ``convolutional_block`` (filters ``(width, width, 4 * width)``, reading
+    ``in_channels`` channels) followed by ``blocks - 1`` identity blocks, as in
+    ``resnet_lib.resnet``. Compares with the library's blocks for ResNet-50's four stages
+    and one small stage; raises ``AssertionError`` naming what a wrong count leaves out.
+    """
+    import keras
+
+    from .blocks import convolutional_block, identity_block
+
+    what = "stage_params"
+    for c_in, width, blocks in _STAGE_COUNT_CASES:
+        filters = (width, width, 4 * width)
+        inputs = keras.Input(shape=(4, 4, c_in))
+        x = convolutional_block(inputs, 3, filters, 1, "b1")
+        for i in range(2, blocks + 1):
+            x = identity_block(x, 3, filters, f"b{i}")
+        model = keras.Model(inputs, x)
+        args = f"in_channels={c_in}, width={width}, blocks={blocks}"
+        got = _whole_number(_call(fn, what, c_in, width, blocks), what, args)
+        slip = (4 * width - c_in) * width
+        known = {
+            "the first block's first 1x1 convolution reads the stage's input, "
+            f"{c_in} channels, not 4 * width = {4 * width}": slip,
+            f"only the first block has a projection shortcut; the other {blocks - 1} add their input "
+            "unchanged": (blocks - 1) * ((4 * width) ** 2 + 4 * width + 4 * 4 * width),
+        }
+        _explain_count(what, args, got, _weight_parts(model, shortcut_prefix="b1_0_"), known, noun="stage")
+
+
+#: (input shape with batch, out_channels, strides) of the option-A shortcut check.
+_ZERO_PAD_CASES = (((2, 7, 7, 3), 8, 2), ((2, 6, 6, 4), 4, 1), ((1, 8, 8, 2), 5, 2))
+
+
+def check_zero_pad_shortcut(fn) -> None:
+    """Check ``fn(x, out_channels, strides)``, the paper's option-A shortcut.
+
+    It must keep every ``strides``-th row and column of ``x`` starting with the first
+    (like a 1x1 convolution with that stride), keep the input's channels unchanged and
+    side by side, fill the other ``out_channels - C`` channels with zeros (where they
+    go is up to you), have no parameters, and work inside a Functional model.
+    """
+    import keras
+
+    from .blocks import ZeroPadShortcut
+
+    what = "zero_pad_shortcut"
+    shape, out_channels, strides = _ZERO_PAD_CASES[0]
+    inputs = keras.Input(shape=shape[1:])
+    try:
+        model = keras.Model(inputs, fn(inputs, out_channels, strides))
+    except NotImplementedError:
+        _call(fn, what, inputs, out_channels, strides)  # reports "not written yet"
+    except Exception as err:
+        _fail(
+            what,
+            f"your function does not work inside a Functional model ({err.__class__.__name__}: "
+            f"{str(err).splitlines()[0][:200]}).",
+            "use slicing and keras.ops (keras.ops.pad), not NumPy functions, so that it also works "
+            "on the symbolic keras.Input of a model.",
+        )
+    if model.count_params():
+        _fail(
+            what,
+            f"your shortcut has {model.count_params():,} parameters.",
+            "option A has none: it only subsamples and pads with zeros.",
+        )
+    for shape, out_channels, strides in _ZERO_PAD_CASES:
+        x = _seeded(("zero_pad", shape)).normal(0.0, 1.0, size=shape).astype("float32") + 3.0
+        args = f"x of shape {shape}, out_channels={out_channels}, strides={strides}"
+        out = _call(fn, what, keras.ops.convert_to_tensor(x), out_channels, strides)
+        if out is None:
+            _fail(what, "your function returned None.", "end the function with `return` and the result.")
+        out = np.asarray(keras.ops.convert_to_numpy(out))
+        want = np.asarray(ZeroPadShortcut(out_channels, strides)(x))
+        keep = f"keep rows and columns 0, {strides}, {2 * strides}, ... (x[:, ::{strides}, ::{strides}, :])"
+        if out.shape != want.shape:
+            if out.shape[1:3] != want.shape[1:3]:
+                advice = (
+                    f"{keep}: that gives ceil(H / {strides}) rows, as a 1x1 convolution with stride "
+                    f"{strides} and padding='same' does."
+                )
+            else:
+                advice = (
+                    f"add out_channels - C = {out_channels - shape[-1]} channels of zeros on the last "
+                    "axis, for example with keras.ops.pad."
+                )
+            _fail(what, f"for {args} the output shape is {out.shape}, expected {want.shape}.", advice)
+        kept = x[:, ::strides, ::strides, :]
+        c = shape[-1]
+        placed = [
+            o
+            for o in range(out_channels - c + 1)
+            if np.allclose(out[..., o : o + c], kept)
+            and np.all(out[..., :o] == 0)
+            and np.all(out[..., o + c :] == 0)
+        ]
+        if not placed:
+            if out_channels > c and not np.all(np.sort(np.abs(out), axis=-1)[..., : out_channels - c] == 0):
+                problem = f"for {args} the new channels are not all zero."
+            else:
+                problem = f"for {args} the output does not hold the subsampled input unchanged."
+            _fail(
+                what,
+                problem,
+                f"{keep}, without averaging, and pad the channel axis with zeros; the input's "
+                "channels must stay side by side and unchanged.",
+            )

@@ -254,3 +254,78 @@ def plot_confusion_matrix(labels, predictions, class_names, *, path=None, normal
             )
     fig.tight_layout()
     return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------- bars and scatter
+
+
+def plot_bars(values, *, ylabel, xlabel=None, title=None, log=False, annotate=True, path=None):
+    """Bar chart of ``values``: ``{category: number}``, or ``{category: {series: number}}`` for groups.
+
+    Categories run along the x axis in the mapping's order; with groups, each series
+    gets its own colour and a legend entry. ``annotate`` writes each bar's value
+    (with thousands separators) above it.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(values, Mapping) or not values:
+        raise ValueError(f"values must be a non-empty mapping {{category: number}}; got {values!r}.")
+    grouped = all(isinstance(v, Mapping) for v in values.values())
+    if not grouped:
+        values = {category: {"": v} for category, v in values.items()}
+    categories = list(values)
+    series = list(dict.fromkeys(name for v in values.values() for name in v))
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(categories) * max(1, len(series) / 2)), 4))
+    for i, name in enumerate(series):
+        xs = np.arange(len(categories)) + (i - (len(series) - 1) / 2) * width
+        heights = [float(values[c].get(name, 0.0)) for c in categories]
+        bars = ax.bar(xs, heights, width=width * 0.95, label=name or None)
+        if annotate:
+            labels = [f"{h:,.0f}" if float(h).is_integer() else f"{h:,.3g}" for h in heights]
+            ax.bar_label(bars, labels=labels, fontsize=7, padding=2, rotation=90 if len(series) > 2 else 0)
+    ax.set_xticks(np.arange(len(categories)), categories)
+    ax.set_ylabel(ylabel)
+    if xlabel:
+        ax.set_xlabel(xlabel)
+    if log:
+        ax.set_yscale("log")
+    ax.margins(y=0.2)
+    if grouped and len(series) > 1:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_output_vs_input(panels, *, max_points=5000, seed=0, path=None, title=None):
+    """Scatter each panel's output values against its input values, with the line y = x.
+
+    ``panels``: ``{label: (inputs, outputs)}``, two arrays of the same size (any shape;
+    they are flattened). A function that passes its input through unchanged puts every
+    point on the dashed diagonal. At most ``max_points`` points per panel are drawn.
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(panels, Mapping) or not panels:
+        raise ValueError("panels must be a non-empty mapping {label: (inputs, outputs)}.")
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 4), squeeze=False)
+    for ax, (label, (x, y)) in zip(axes[0], panels.items()):
+        x = np.asarray(x, dtype=float).reshape(-1)
+        y = np.asarray(y, dtype=float).reshape(-1)
+        if x.shape != y.shape:
+            raise ValueError(f"panel {label!r}: inputs and outputs differ in size ({x.size} vs {y.size}).")
+        keep = rng.permutation(x.size)[:max_points]
+        ax.scatter(x[keep], y[keep], s=3, alpha=0.4)
+        low, high = float(min(x.min(), y.min())), float(max(x.max(), y.max()))
+        ax.plot([low, high], [low, high], "k--", lw=1, label="output = input")
+        ax.set_xlabel("input value")
+        ax.set_ylabel("output value")
+        ax.set_title(label, fontsize=10)
+        ax.legend(fontsize=8, loc="upper left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
