@@ -39,3 +39,16 @@ __all__ = [
     "resnet50",
     "setup",
 ]
+
+from . import training  # noqa: E402
+from .training import TrainConfig, WarmupCosineDecay, atomic_save, per_class_accuracy, predict, train  # noqa: E402
+
+__all__ += [
+    "TrainConfig",
+    "WarmupCosineDecay",
+    "atomic_save",
+    "per_class_accuracy",
+    "predict",
+    "train",
+    "training",
+]
