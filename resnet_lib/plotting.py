@@ -329,3 +329,53 @@ def plot_output_vs_input(panels, *, max_points=5000, seed=0, path=None, title=No
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------- learning rate
+
+
+def plot_learning_rate(
+    schedules, total_steps, *, steps_per_epoch=None, path=None, title="Learning-rate schedule"
+):
+    """The learning rate of each step: ``schedules`` is a Keras schedule or ``{label: schedule}``.
+
+    A schedule is anything callable on a step number (``keras.optimizers.schedules``,
+    ``resnet_lib.training.WarmupCosineDecay``) or a sequence of per-step values. With
+    ``steps_per_epoch`` the x axis counts epochs instead of steps.
+    """
+    import matplotlib.pyplot as plt
+
+    if callable(schedules) or not isinstance(schedules, Mapping):
+        schedules = {"": schedules}
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int | np.integer) or total_steps < 1:
+        raise ValueError(f"total_steps must be a positive integer, got {total_steps!r}.")
+    steps = np.arange(total_steps)
+    x = steps / steps_per_epoch if steps_per_epoch else steps
+    fig, ax = plt.subplots(figsize=(6.5, 3.5))
+    for label, schedule in schedules.items():
+        values = _per_step_values(schedule, steps) if callable(schedule) else np.asarray(schedule, float)
+        if len(values) != total_steps:
+            raise ValueError(
+                f"schedule {label!r} has {len(values)} values, expected total_steps={total_steps}."
+            )
+        ax.plot(x, values, label=label or None)
+    ax.set_xlabel("epoch" if steps_per_epoch else "training step")
+    ax.set_ylabel("learning rate")
+    ax.set_ylim(bottom=0)
+    if len(schedules) > 1:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def _per_step_values(schedule, steps):
+    """Evaluate ``schedule`` on all steps at once where it accepts an array, else step by step."""
+    try:
+        values = np.asarray(schedule(steps), dtype=float)
+        if values.shape == steps.shape:
+            return values
+    except (TypeError, ValueError):
+        pass
+    return np.array([float(schedule(int(s))) for s in steps])
