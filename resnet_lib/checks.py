@@ -653,3 +653,40 @@ def check_zero_pad_shortcut(fn) -> None:
                 f"{keep}, without averaging, and pad the channel axis with zeros; the input's "
                 "channels must stay side by side and unchanged.",
             )
+
+
+#: ``model.count_params()`` of ``keras.applications.ResNet{depth}(weights=None, classes=classes)``
+#: (Keras 3.15), which ``resnet_lib.resnet(depth, classes=classes)`` matches.
+KERAS_APPLICATIONS_PARAMS = {
+    (50, 1000): 25_636_712,
+    (101, 1000): 44_707_176,
+    (152, 1000): 60_419_944,
+    (50, 6): 23_600_006,
+}
+
+
+def check_resnet_params(fn) -> None:
+    """Check ``fn(depth, classes) -> int``, the parameter count of ResNet-50/101/152 worked out by hand.
+
+    Compares with ``keras.applications``' counts (``KERAS_APPLICATIONS_PARAMS``), including
+    the seeds' 6-class ResNet-50; raises ``AssertionError`` naming the part a wrong count
+    leaves out (stem, classifier, stages).
+    """
+    what = "resnet_params"
+    stem_conv = 7 * 7 * 3 * 64 + 64
+    stem_bn = 4 * 64
+    for (depth, classes), want in KERAS_APPLICATIONS_PARAMS.items():
+        args = f"depth={depth}, classes={classes}"
+        got = _whole_number(_call(fn, what, depth, classes), what, args)
+        head = 2048 * classes + classes
+        parts = {
+            "the stem's 7x7 convolution (with its bias)": stem_conv,
+            "the stem's BatchNormalization": stem_bn,
+            "the four stages of bottleneck blocks": want - stem_conv - stem_bn - head,
+            f"the classifier (Dense from 2048 features to {classes} classes, with biases)": head,
+        }
+        known = {
+            "the classifier has a bias per class (Dense adds `classes` biases)": -classes,
+            "the stem's convolution reads 3 input channels (RGB)": 7 * 7 * 64 * (1 - 3),
+        }
+        _explain_count(what, args, got, parts, known, noun=f"ResNet-{depth}")

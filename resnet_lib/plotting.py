@@ -290,6 +290,8 @@ def plot_bars(values, *, ylabel, xlabel=None, title=None, log=False, annotate=Tr
         ax.set_xlabel(xlabel)
     if log:
         ax.set_yscale("log")
+    else:
+        ax.yaxis.set_major_formatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 1 or v == 0 else f"{v:.2g}")
     ax.margins(y=0.2)
     if grouped and len(series) > 1:
         ax.legend(fontsize=8)
