@@ -5,6 +5,7 @@ students commonly make; the test asserts the check fails *and* says the right th
 """
 
 import keras
+import numpy as np
 import pytest
 from keras.layers import Activation, Add, BatchNormalization, Conv2D
 
@@ -189,3 +190,250 @@ def test_a_not_implemented_stub_gets_a_student_facing_message():
 
     with pytest.raises(AssertionError, match="not written yet"):
         checks.check_identity_block(stub)
+
+
+# ----------------------------------------------------------------------------- advice that fits the mistake
+
+
+def conv_block_valid_padding(x, f, filters, strides=2, name=None):
+    f1, f2, f3 = filters
+    shortcut = BatchNormalization()(Conv2D(f3, 1, strides=strides)(x))
+    y = Activation("relu")(BatchNormalization()(Conv2D(f1, 1, strides=strides)(x)))
+    y = Activation("relu")(BatchNormalization()(Conv2D(f2, f, padding="valid")(y)))
+    y = BatchNormalization()(Conv2D(f3, 1)(y))
+    return Activation("relu")(Add()([y, shortcut]))
+
+
+def conv_block_stride_twice(x, f, filters, strides=2, name=None):
+    f1, f2, f3 = filters
+    shortcut = BatchNormalization()(Conv2D(f3, 1, strides=strides)(x))
+    y = Activation("relu")(BatchNormalization()(Conv2D(f1, 1, strides=strides)(x)))
+    y = Activation("relu")(BatchNormalization()(Conv2D(f2, f, strides=strides, padding="same")(y)))
+    y = BatchNormalization()(Conv2D(f3, 1)(y))
+    return Activation("relu")(Add()([y, shortcut]))
+
+
+def identity_valid_padding_uncropped(x, f, filters, name=None):
+    f1, f2, f3 = filters
+    y = Activation("relu")(BatchNormalization()(Conv2D(f1, 1)(x)))
+    y = Activation("relu")(BatchNormalization()(Conv2D(f2, f)(y)))
+    y = BatchNormalization()(Conv2D(f3, 1)(y))
+    return Activation("relu")(Add()([y, x]))
+
+
+def conv_block_without_name(x, kernel_size, filters, strides=2):
+    return conv_block_keras_style(x, kernel_size, filters, strides)
+
+
+def conv_block_relu_inside_conv(x, f, filters, strides=2, name=None):
+    f1, f2, f3 = filters
+    shortcut = BatchNormalization()(Conv2D(f3, 1, strides=strides)(x))
+    y = BatchNormalization()(Conv2D(f1, 1, strides=strides, activation="relu")(x))
+    y = BatchNormalization()(Conv2D(f2, f, padding="same", activation="relu")(y))
+    y = BatchNormalization()(Conv2D(f3, 1)(y))
+    return Activation("relu")(Add()([y, shortcut]))
+
+
+@pytest.mark.parametrize(
+    ("check", "fn", "must_say", "must_not_say"),
+    [
+        (
+            checks.check_convolutional_block,
+            conv_block_valid_padding,
+            ["different shapes", "padding='same'"],
+            [],
+        ),
+        (checks.check_convolutional_block, conv_block_stride_twice, ["shrink the grid differently"], []),
+        (
+            checks.check_convolutional_block,
+            adds_unprojected_input,
+            ["different shapes", "you add the block's input, of shape (8, 8, 6)"],
+            [],
+        ),
+        (
+            checks.check_identity_block,
+            identity_valid_padding_uncropped,
+            ["different shapes", "padding='same'"],
+            ["projected"],
+        ),
+        (checks.check_convolutional_block, conv_block_without_name, ["keep the signature", "name=None"], []),
+        (
+            checks.check_convolutional_block,
+            relu_before_add,
+            ["differs from the reference", "ReLU 4 times"],
+            [],
+        ),
+        (checks.check_convolutional_block, conv_block_relu_inside_conv, ["apply ReLU themselves"], []),
+    ],
+)
+def test_the_advice_fits_the_mistake(check, fn, must_say, must_not_say):
+    with pytest.raises(AssertionError) as err:
+        check(fn)
+    text = str(err.value)
+    for phrase in must_say:
+        assert phrase in text, text
+    for phrase in must_not_say:
+        assert phrase not in text, text
+
+
+# ----------------------------------------------------------------------------- counting exercises
+
+
+def _conv(k, c_in, c_out, bias=True):
+    return k * k * c_in * c_out + (c_out if bias else 0)
+
+
+def identity_params(kernel_size, filters, *, bias=True, moving=True):
+    f1, f2, f3 = filters
+    per_bn = 4 if moving else 2
+    convs = _conv(1, f3, f1, bias) + _conv(kernel_size, f1, f2, bias) + _conv(1, f2, f3, bias)
+    return convs + per_bn * (f1 + f2 + f3)
+
+
+def stage_params(c_in, width, blocks, *, first_reads=None, projections="first"):
+    out = 4 * width
+
+    def main(c):
+        return identity_params(3, (width, width, out)) - _conv(1, out, width) + _conv(1, c, width)
+
+    projection = _conv(1, c_in, out) + 4 * out
+    total = main(first_reads or c_in) + (projection if projections else 0) + (blocks - 1) * main(out)
+    if projections == "all":
+        total += (blocks - 1) * (_conv(1, out, out) + 4 * out)
+    return total
+
+
+def resnet_params(depth, classes, *, classifier_bias=True):
+    depths = rl.models.IMAGENET_STAGES[depth][1]
+    total, c_in = _conv(7, 3, 64) + 4 * 64, 64
+    for width, blocks in zip((64, 128, 256, 512), depths):
+        total += stage_params(c_in, width, blocks)
+        c_in = 4 * width
+    return total + 2048 * classes + (classes if classifier_bias else 0)
+
+
+def test_correct_counts_pass():
+    checks.check_identity_block_params(identity_params)
+    checks.check_stage_params(stage_params)
+    checks.check_resnet_params(resnet_params)
+
+
+@pytest.mark.parametrize(
+    ("check", "fn", "message"),
+    [
+        (
+            checks.check_identity_block_params,
+            lambda k, f: identity_params(k, f, bias=False),
+            "convolution biases",
+        ),
+        (checks.check_identity_block_params, lambda k, f: identity_params(k, f, moving=False), "moving mean"),
+        (checks.check_identity_block_params, lambda k, f: str(identity_params(k, f)), "not a number"),
+        (checks.check_identity_block_params, lambda k, f: identity_params(k, f) + 1, "off by \\+1"),
+        (
+            checks.check_stage_params,
+            lambda c, w, b: stage_params(c, w, b, first_reads=4 * w),
+            "reads the stage's input",
+        ),
+        (
+            checks.check_stage_params,
+            lambda c, w, b: stage_params(c, w, b, projections=None),
+            "projection shortcut",
+        ),
+        (
+            checks.check_stage_params,
+            lambda c, w, b: stage_params(c, w, b, projections="all"),
+            "only the first block",
+        ),
+        (
+            checks.check_resnet_params,
+            lambda d, c: resnet_params(d, c, classifier_bias=False),
+            "bias per class",
+        ),
+        (
+            checks.check_resnet_params,
+            lambda d, c: resnet_params(d, c) - 2048 * c - c,
+            "leaves out the classifier",
+        ),
+    ],
+)
+def test_count_mistakes_are_named(check, fn, message):
+    with pytest.raises(AssertionError, match=message) as err:
+        check(fn)
+    assert "What to do:" in str(err.value)
+
+
+def test_keras_figures_in_the_resnet_check_match_the_library():
+    for (depth, classes), count in checks.KERAS_APPLICATIONS_PARAMS.items():
+        assert resnet_params(depth, classes) == count
+
+
+# ----------------------------------------------------------------------------- option A, written by a student
+
+
+def pad_at_the_end(x, out_channels, strides):
+    x = x[:, ::strides, ::strides, :]
+    return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, out_channels - x.shape[-1]]])
+
+
+def pad_in_front(x, out_channels, strides):
+    x = x[:, ::strides, ::strides, :]
+    return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [out_channels - x.shape[-1], 0]])
+
+
+def pad_with_numpy(x, out_channels, strides):
+    x = np.asarray(x)[:, ::strides, ::strides, :]
+    return np.pad(x, [[0, 0], [0, 0], [0, 0], [0, out_channels - x.shape[-1]]])
+
+
+def pad_wrong_phase(x, out_channels, strides):
+    return pad_at_the_end(x[:, strides - 1 :, strides - 1 :, :], out_channels, strides)
+
+
+def pad_after_averaging(x, out_channels, strides):
+    x = keras.layers.AveragePooling2D(strides, padding="same")(x)
+    return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, out_channels - x.shape[-1]]])
+
+
+def pad_with_ones(x, out_channels, strides):
+    x = x[:, ::strides, ::strides, :]
+    return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [0, out_channels - x.shape[-1]]], constant_values=1.0)
+
+
+def projection_instead(x, out_channels, strides):
+    return Conv2D(out_channels, 1, strides=strides, padding="same")(x)
+
+
+@pytest.mark.parametrize(
+    "fn", [pad_at_the_end, pad_in_front, lambda x, c, s: rl.blocks.ZeroPadShortcut(c, s)(x)]
+)
+def test_correct_zero_pad_shortcuts_pass(fn):
+    checks.check_zero_pad_shortcut(fn)
+
+
+@pytest.mark.parametrize(
+    ("fn", "message"),
+    [
+        (pad_with_numpy, "Functional model"),
+        (pad_wrong_phase, "rows and columns 0, 2, 4"),
+        (pad_after_averaging, "does not hold the subsampled input"),
+        (pad_with_ones, "new channels are not all zero"),
+        (projection_instead, "option A has none"),
+    ],
+)
+def test_zero_pad_mistakes_are_caught(fn, message):
+    with pytest.raises(AssertionError, match=message):
+        checks.check_zero_pad_shortcut(fn)
+
+
+def test_unwritten_count_and_shortcut_exercises_say_so():
+    def stub(*args):
+        raise NotImplementedError("write this function")
+
+    for check in (
+        checks.check_identity_block_params,
+        checks.check_stage_params,
+        checks.check_resnet_params,
+        checks.check_zero_pad_shortcut,
+    ):
+        with pytest.raises(AssertionError, match="not written yet"):
+            check(stub)

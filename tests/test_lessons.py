@@ -1,0 +1,105 @@
+"""The exercises of lessons 02-04: solutions pass their checks, unwritten ones get plain words.
+
+Each exercise cell defines a function with its solution between ``### BEGIN SOLUTION`` and
+``### END SOLUTION``; the next code cell checks it with ``rl.checks``. Here every check cell
+runs twice, outside the notebook: with the solutions (it must pass) and with each solution
+replaced by ``raise NotImplementedError`` as in a student copy (it must raise
+``AssertionError`` saying the function is not written yet, not a traceback of the
+``NotImplementedError``). Check cells therefore may use only the Setup cell's imports and
+the exercise functions. The lessons must also show the library's real source where they
+teach it, rather than a copy of it.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+LESSONS = ("02_identity_block", "03_convolutional_block", "04_resnet50")
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+
+#: What each lesson teaches from the library, shown with inspect.getsource.
+SHOWN_SOURCE = {
+    "02_identity_block": ["rl.identity_block"],
+    "03_convolutional_block": ["rl.convolutional_block", "rl.blocks.ZeroPadShortcut"],
+    "04_resnet50": ["rl.models.resnet", "rl.copy_weights_by_name"],
+}
+#: Library functions a lesson must not re-implement under the same name.
+LIBRARY_NAMES = {"identity_block", "convolutional_block", "resnet", "resnet50", "copy_weights_by_name"}
+
+
+def _code_cells(name):
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _exercises(cells):
+    """[(exercise source, check source)]: each solution cell and the code cell after it."""
+    return [(src, cells[i + 1]) for i, src in enumerate(cells) if BEGIN in src and i + 1 < len(cells)]
+
+
+def _imports(cells):
+    """The import statements of the Setup cell (the first code cell)."""
+    tree = ast.parse(cells[0])
+    return "\n".join(ast.unparse(node) for node in tree.body if isinstance(node, ast.Import | ast.ImportFrom))
+
+
+def _student_copy(source):
+    """The exercise cell as a student gets it: each solution replaced by NotImplementedError."""
+    pattern = re.compile(
+        rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}\n.*?^[ \t]*{re.escape(END)}[ \t]*$", re.S | re.M
+    )
+    return pattern.sub(
+        lambda m: f'{m.group("indent")}raise NotImplementedError("write this function")', source
+    )
+
+
+def _defined(source):
+    return [node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef)]
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_every_lesson_has_checked_exercises(name):
+    exercises = _exercises(_code_cells(name))
+    assert len(exercises) >= 2, f"{name} should have at least two coded exercises"
+    for exercise, check in exercises:
+        assert _defined(exercise), f"{name}: an exercise cell must define the function the student writes"
+        assert "rl.checks.check_" in check, (
+            f"{name}: the check cell after {_defined(exercise)} must use rl.checks"
+        )
+        assert BEGIN not in check
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_solutions_pass_and_unwritten_exercises_say_so(name):
+    cells = _code_cells(name)
+    exercises = _exercises(cells)
+    namespace = {}
+    exec(_imports(cells), namespace)
+    for exercise, _ in exercises:  # later exercises may build on earlier ones
+        exec(exercise, namespace)
+    for _, check in exercises:
+        exec(check, namespace)  # raises if a solution does not pass its check
+
+    student = {}
+    exec(_imports(cells), student)
+    for exercise, _ in exercises:
+        exec(_student_copy(exercise), student)
+    for exercise, check in exercises:
+        with pytest.raises(AssertionError, match="not written yet"):
+            exec(check, student)
+        assert BEGIN not in _student_copy(exercise) and "NotImplementedError" in _student_copy(exercise)
+
+
+@pytest.mark.parametrize("name", LESSONS)
+def test_lessons_show_the_library_source_they_teach(name):
+    code = "\n".join(_code_cells(name))
+    for target in SHOWN_SOURCE[name]:
+        assert f"inspect.getsource({target}" in code, f"{name} should print the real source of {target}"
+    defined = {fn for src in _code_cells(name) for fn in _defined(src)}
+    assert not defined & LIBRARY_NAMES, (
+        f"{name} re-implements {defined & LIBRARY_NAMES} under the library's name"
+    )
