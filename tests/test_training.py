@@ -107,7 +107,9 @@ def test_interrupted_run_resumes_from_last_checkpoint(tmp_path, tiny_data):
     assert state["epoch"] == 1 and not state["finished"] and len(state["history"]["loss"]) == 1
     assert not list(tmp_path.glob(".*")), "no temporary files may be left behind"
 
-    resumed = training.train(tiny_model, ds, None, TINY, checkpoint_dir=tmp_path, verbose=0)
+    logs = tmp_path.parent / f"{tmp_path.name}_logs"
+    resumed = training.train(tiny_model, ds, None, TINY, checkpoint_dir=tmp_path, log_dir=logs, verbose=0)
+    assert list(logs.rglob("events.out.tfevents.*")), "TensorBoard logs must be written"
     assert resumed.initial_epoch == 1 and resumed.epochs_done == 2
     assert int(resumed.model.optimizer.iterations) == 2 * STEPS, "the optimizer state must carry over"
     assert resumed.history["loss"][0] == state["history"]["loss"][0]
