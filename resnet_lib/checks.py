@@ -8,6 +8,9 @@ plain-words explanation of the first problem found.
 ``check_zero_pad_shortcut(fn)`` checks the option-A shortcut, and
 ``check_identity_block_params(fn)`` / ``check_stage_params(fn)`` check parameter counts
 worked out by hand, naming the term a wrong count leaves out.
+``check_bottleneck_multiply_adds(fn)``, ``check_depth_from_stages(fn)`` and
+``check_predict_labels(fn)`` check a hand count of a block's multiply-adds, the depth in a
+ResNet's name, and prediction with the training preprocessing.
 
 The checks test properties (shapes, which convolutions exist and where the stride is,
 that the shortcut is added, the ReLU after the addition, BatchNormalization in
@@ -539,8 +542,9 @@ def check_identity_block_params(fn) -> None:
 
 
 #: (in_channels, width, blocks) of the stages the stage-count check compares: ResNet-50's
-#: conv2..conv5, and a small odd one so that a table of memorised answers fails.
-_STAGE_COUNT_CASES = ((64, 64, 3), (256, 128, 4), (512, 256, 6), (1024, 512, 3), (6, 4, 2))
+#: conv2, conv3 and conv5 (conv4 only repeats conv3's pattern, with more blocks), and a small
+#: odd one so that a table of memorised answers fails.
+_STAGE_COUNT_CASES = ((64, 64, 3), (256, 128, 4), (1024, 512, 3), (6, 4, 2))
 
 
 def check_stage_params(fn) -> None:
@@ -548,8 +552,8 @@ def check_stage_params(fn) -> None:
 
     A stage is one ``convolutional_block`` (filters ``(width, width, 4 * width)``, reading
     ``in_channels`` channels) followed by ``blocks - 1`` identity blocks, as in
-    ``resnet_lib.resnet``. Compares with the library's blocks for ResNet-50's four stages
-    and one small stage; raises ``AssertionError`` naming what a wrong count leaves out.
+    ``resnet_lib.resnet``. Compares with the library's blocks for three of ResNet-50's
+    stages and one small stage; raises ``AssertionError`` naming what a wrong count leaves out.
     """
     import keras
 
@@ -690,3 +694,150 @@ def check_resnet_params(fn) -> None:
             "the stem's convolution reads 3 input channels (RGB)": 7 * 7 * 64 * (1 - 3),
         }
         _explain_count(what, args, got, parts, known, noun=f"ResNet-{depth}")
+
+
+#: (size, in_channels, width, strides) of the bottleneck blocks the multiply-add check compares:
+#: conv2_block2 and conv2_block1, conv3_block1 and conv5_block1 of ResNet-50, and a small odd one.
+_MADDS_CASES = ((56, 256, 64, 1), (56, 64, 64, 1), (56, 256, 128, 2), (14, 1024, 512, 2), (6, 8, 4, 3))
+
+
+def check_bottleneck_multiply_adds(fn) -> None:
+    """Check ``fn(size, in_channels, width, strides) -> int``, a bottleneck block's multiply-adds by hand.
+
+    The block reads ``size x size x in_channels`` and has filters ``(width, width, 4 * width)``,
+    the stride on its first 1x1 convolution, and a projection shortcut when
+    ``strides != 1`` or ``in_channels != 4 * width`` (``convolutional_block``), an identity
+    shortcut otherwise (``identity_block``). Compares with ``count_multiply_adds`` of the
+    library's block and names a classic slip when it finds one.
+    """
+    import keras
+
+    from .analysis import count_multiply_adds
+    from .blocks import convolutional_block, identity_block
+
+    what = "bottleneck_multiply_adds"
+    for size, c_in, width, strides in _MADDS_CASES:
+        filters = (width, width, 4 * width)
+        inputs = keras.Input(shape=(size, size, c_in))
+        projection = strides != 1 or c_in != 4 * width
+        if projection:
+            outputs = convolutional_block(inputs, 3, filters, strides)
+        else:
+            outputs = identity_block(inputs, 3, filters)
+        want = count_multiply_adds(keras.Model(inputs, outputs))
+        args = f"size={size}, in_channels={c_in}, width={width}, strides={strides}"
+        got = _whole_number(_call(fn, what, size, c_in, width, strides), what, args)
+        if got == want:
+            continue
+        out = -(-size // strides)
+        projection_madds = out * out * c_in * 4 * width
+        if projection and got == want - projection_madds:
+            problem = "your count leaves out the 1x1 projection shortcut"
+            advice = (
+                "the block changes the shape, so it has a projection: add "
+                "out * out * in_channels * 4 * width, with out = size // strides."
+            )
+        elif not projection and got == want + projection_madds:
+            problem = "this block has an identity shortcut (stride 1 and in_channels == 4 * width)"
+            advice = (
+                "an identity shortcut does no multiply-adds; count a projection only where the shape changes."
+            )
+        elif strides != 1 and got > want:
+            problem = "your count is too large for a strided block"
+            advice = (
+                "every convolution of the block produces the output grid, size // strides on a side: "
+                "use H_out * W_out of each convolution's output, not of the block's input."
+            )
+        else:
+            problem = f"your count is off by {got - want:+,}"
+            advice = (
+                "add H_out * W_out * k * k * C_in * C_out for each convolution: the 1x1 (in_channels -> "
+                "width), the 3x3 (width -> width), the 1x1 (width -> 4 * width) and, when the shape "
+                "changes, the 1x1 projection (in_channels -> 4 * width)."
+            )
+        _fail(what, f"for {args} your count is {got:,}, the block does {want:,}: {problem}.", advice)
+
+
+def check_depth_from_stages(fn) -> None:
+    """Check ``fn(kind, blocks_per_stage) -> int``, the number in a ResNet's name from its stages.
+
+    ``kind`` is ``"basic"`` or ``"bottleneck"``; the answer counts the stem convolution, 2 or 3
+    convolutions per block and the classifier (projection shortcuts are not counted). Checked
+    on ``resnet_lib.models.IMAGENET_STAGES`` and the 6n+2 CIFAR networks.
+    """
+    from .models import IMAGENET_STAGES
+
+    what = "depth_from_stages"
+    cases = dict(IMAGENET_STAGES)
+    cases.update({6 * n + 2: ("basic", (n, n, n)) for n in (3, 5, 9, 18)})
+    for depth, (kind, stages) in cases.items():
+        args = f"kind={kind!r}, blocks_per_stage={stages}"
+        got = _whole_number(_call(fn, what, kind, stages), what, args)
+        if got == depth:
+            continue
+        problem = f"{kind} blocks {stages} make ResNet-{depth}, but your function returns {got}"
+        if got in (depth - 1, depth - 2):
+            advice = "count the stem convolution and the final Dense layer once each, besides the blocks."
+        elif got == depth + len(stages) or got == depth + len(stages) - 1:
+            advice = "leave the 1x1 projection shortcuts out: the name counts the main path only."
+        else:
+            advice = (
+                "a basic block has 2 convolutions, a bottleneck block 3; add 1 for the stem and 1 "
+                "for the Dense layer."
+            )
+        _fail(what, f"{problem}.", advice)
+
+
+def check_predict_labels(fn) -> None:
+    """Check ``fn(model, images, mean, std) -> labels``, prediction with the training preprocessing.
+
+    ``images`` are uint8 ``(n, 28, 28, 1)``; the model expects ``(images / 255 - mean) / std``,
+    as ``resnet_lib.make_dataset`` feeds it in training. The check uses its own small model
+    with fixed weights, so the answer does not depend on any training run.
+    """
+    import keras
+
+    what = "predict_labels"
+    rng = np.random.default_rng(7)
+    inputs = keras.Input(shape=(28, 28, 1))
+    outputs = keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs))
+    model = keras.Model(inputs, outputs)
+    kernel = rng.normal(0.0, 0.05, size=(784, 10)).astype("float32")
+    model.layers[-1].set_weights([kernel, rng.normal(0.0, 1.0, size=10).astype("float32")])
+    images = rng.integers(0, 256, size=(64, 28, 28, 1)).astype("uint8")
+    mean, std = np.array([0.2860], "float32"), np.array([0.3530], "float32")
+    want = np.argmax(np.asarray(model((images.astype("float32") / 255.0 - mean) / std)), axis=1)
+
+    got = _call(fn, what, model, images.copy(), mean, std)
+    got = np.asarray(got)
+    if got.shape == (len(images), 10):
+        _fail(
+            what,
+            "your function returns the probabilities of every class, shape (n, 10).",
+            "return the predicted class of each image: np.argmax(probabilities, axis=1).",
+        )
+    if got.shape != want.shape:
+        _fail(
+            what,
+            f"expected one label per image, shape {want.shape}; got shape {got.shape}.",
+            "return a 1-D array of class indices.",
+        )
+    wrong = int(np.sum(got != want))
+    if wrong:
+        variants = {
+            "you feed the raw 0-255 pixel values": images.astype("float32"),
+            "you divide by 255 but do not normalise with the mean and standard deviation": images / 255.0,
+        }
+        for description, x in variants.items():
+            if np.array_equal(got, np.argmax(np.asarray(model(x.astype("float32"))), axis=1)):
+                _fail(
+                    what,
+                    f"{wrong} of {len(images)} labels differ from the training pipeline's: {description}.",
+                    "preprocess exactly as in training: x = (images / 255 - mean) / std, in float32.",
+                )
+        _fail(
+            what,
+            f"{wrong} of {len(images)} labels differ from those of the training pipeline.",
+            "preprocess exactly as in training: x = (images / 255 - mean) / std, in float32, then "
+            "take np.argmax of the model's output over axis 1.",
+        )
