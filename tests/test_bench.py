@@ -1,0 +1,48 @@
+"""The benchmark command runs end to end (on smoke sizes) and ends with its JSON line."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resnet_lib import bench
+
+KEYS = {"fmnist_test_accuracy", "fmnist_wall_seconds", "resnet50_throughput_ratio", "gflops_fraction"}
+
+
+def test_quick_run_prints_every_measurement_as_json_last(capsys):
+    result = bench.main(["--quick"])
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert json.loads(last) == result and set(result) == KEYS
+    assert 0.0 <= result["fmnist_test_accuracy"] <= 1.0
+    assert result["fmnist_wall_seconds"] > 0
+    assert result["resnet50_throughput_ratio"] > 0 and result["gflops_fraction"] > 0
+
+
+def test_one_part_leaves_the_others_null(capsys):
+    result = bench.main(["--quick", "--part", "gflops"])
+    assert result["gflops_fraction"] > 0
+    assert all(result[k] is None for k in KEYS - {"gflops_fraction"})
+
+
+def test_recipe_options_reach_the_recipe():
+    args = bench.parse_args(["--epochs", "3", "--width", "24", "--float32", "--pad", "0"])
+    recipe = bench.recipe_from_args(args)
+    assert (recipe.epochs, recipe.width, recipe.mixed_precision, recipe.pad) == (3, 24, False, 0)
+    assert recipe.train_config().epochs == 3
+    with pytest.raises(SystemExit):
+        bench.parse_args(["--part", "everything"])
+
+
+def test_command_line_entry_point():
+    root = Path(bench.__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "resnet_lib.bench", "--help"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0 and "--quick" in done.stdout and "--part" in done.stdout
