@@ -46,7 +46,9 @@ def one_of(name: str, value, allowed: Sequence) -> None:
 
 
 def image_shape(name: str, value, *, min_size: int, channels: Sequence[int] | None = None) -> tuple:
-    """Check a channels-last ``(height, width, channels)`` shape."""
+    """Check a channels-last ``(height, width, channels)`` shape (a tuple, list or TensorShape)."""
+    if hasattr(value, "as_list"):  # tf.TensorShape
+        value = tuple(value.as_list())
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 3:
         raise ValueError(f"{name} must be (height, width, channels), channels last, got {value!r}.")
     h, w, c = (positive_int(f"{name}[{i}]", v) for i, v in enumerate(value))

@@ -63,3 +63,10 @@ def test_bad_input_is_explained(call, exception, words):
     message = str(err.value)
     for word in words:
         assert word in message, f"{word!r} missing from: {message}"
+
+
+def test_shapes_may_come_from_a_tensor():
+    import tensorflow as tf
+
+    x = tf.zeros((2, 32, 32, 3))
+    assert rl.resnet50(input_shape=x.shape[1:], classes=3).output.shape == (None, 3)
