@@ -1,0 +1,94 @@
+"""The README's picture of each lesson: ``images/NN_name.png``.
+
+The picture is a figure the lesson itself draws, taken from its executed copy in
+build/notebooks/ (``make notebooks`` writes them): the image output of the cell tagged
+``lesson-image`` if there is one, else the first image output. A lesson with no executed copy
+keeps the picture it has; one that has neither gets a title card, so the README always renders.
+Pictures are scaled to at most 640 pixels wide. Usage:
+
+    python scripts/make_images.py [notebooks/NN_name.ipynb ...]
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from nbtools import NOTEBOOKS, ROOT, Lesson, read  # noqa: E402
+
+IMAGES = ROOT / "images"
+EXECUTED = ROOT / "build" / "notebooks"
+TAG = "lesson-image"
+WIDTH = 640
+
+
+def key_figure(nb) -> bytes | None:
+    """PNG bytes of the lesson's key figure in an executed notebook, or None when it has none."""
+    pngs = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        images = [o.data["image/png"] for o in cell.get("outputs", []) if "image/png" in o.get("data", {})]
+        if images and TAG in cell.metadata.get("tags", []):
+            return base64.b64decode(images[0])
+        pngs += images
+    return base64.b64decode(pngs[0]) if pngs else None
+
+
+def scaled(png: bytes, width: int = WIDTH) -> bytes:
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png))
+    if image.width > width:
+        image = image.resize((width, round(image.height * width / image.width)), Image.LANCZOS)
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()
+
+
+def title_card(lesson: Lesson) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(6.4, 3.6), dpi=100)
+    fig.patch.set_facecolor("#f3f6fb")
+    fig.text(0.5, 0.62, lesson.number, ha="center", va="center", fontsize=54, color="#2a76dd", weight="bold")
+    fig.text(0.5, 0.3, lesson.title or lesson.path.stem, ha="center", va="center", fontsize=18, wrap=True)
+    out = io.BytesIO()
+    fig.savefig(out, format="png", facecolor=fig.get_facecolor())
+    plt.close(fig)
+    return out.getvalue()
+
+
+def make_image(path: Path, images: Path = IMAGES, executed: Path = EXECUTED) -> str:
+    """Write the picture of the lesson at ``path``; returns where it came from."""
+    lesson = Lesson.load(path)
+    target = Path(images) / f"{path.stem}.png"
+    run = Path(executed) / path.name
+    png = key_figure(read(run)) if run.exists() else None
+    if png is not None:
+        origin = f"a figure in {run.name}"
+    elif target.exists():
+        return "kept (no figure in an executed copy)"
+    else:
+        png, origin = title_card(lesson), "a title card (no executed copy with a figure)"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(scaled(png))
+    return origin
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(a).resolve() for a in argv] or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    for path in paths:
+        print(f"images/{path.stem}.png: {make_image(path)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
