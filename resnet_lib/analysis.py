@@ -65,21 +65,7 @@ def count_multiply_adds(model) -> int:
     ``H_out * W_out * k_h * k_w * C_in * C_out``; for a Dense layer, ``in * out``.
     Biases, BatchNormalization, activations, pooling and additions are not counted.
     """
-    import keras
-
-    _validate.keras_model("model", model)
-    total = 0
-    for layer in _all_layers(model):
-        if isinstance(layer, keras.layers.Conv2D) and not isinstance(
-            layer, keras.layers.DepthwiseConv2D | keras.layers.Conv2DTranspose
-        ):
-            _, h, w, c_out = layer.output.shape
-            kh, kw, c_in_per_group, _ = layer.kernel.shape
-            total += int(h) * int(w) * int(kh) * int(kw) * int(c_in_per_group) * int(c_out)
-        elif isinstance(layer, keras.layers.Dense):
-            d_in, d_out = layer.kernel.shape
-            total += int(d_in) * int(d_out)
-    return total
+    return sum(multiply_adds_by_layer(model).values())
 
 
 def _all_layers(model):
@@ -127,9 +113,8 @@ def gradient_norms(model, x, y):
 def multiply_adds_by_layer(model) -> dict:
     """``{layer name: multiply-adds}`` for each Conv2D and Dense layer, input side first.
 
-    The per-layer terms of ``count_multiply_adds`` (same formula, one image), so a
-    table can show where a network spends its arithmetic; their sum is
-    ``count_multiply_adds(model)``.
+    The per-layer terms of ``count_multiply_adds`` (one image), so a table can show
+    where a network spends its arithmetic; ``count_multiply_adds`` is their sum.
     """
     import keras
 
