@@ -29,6 +29,7 @@ lint:
 format:
 	$(BIN)/ruff format resnet_lib tests scripts notebooks
 	$(BIN)/ruff check --fix resnet_lib tests scripts notebooks
+	$(BIN)/python scripts/tidy_notebooks.py
 
 ## lab: open the series in JupyterLab
 lab: setup
@@ -36,3 +37,22 @@ lab: setup
 
 clean:
 	rm -rf build
+
+# ---------------------------------------------------------------- for instructors and students
+.PHONY: nav images student slides
+
+## nav: regenerate every lesson's previous | contents | next cells and the README's contents table
+nav: setup
+	$(BIN)/python scripts/navigation.py
+
+## images: the README's picture of each lesson (images/NN_name.png) from build/notebooks/ (make notebooks)
+images: setup
+	$(BIN)/python scripts/make_images.py
+
+## student: student copies, each solution replaced by a stub that raises NotImplementedError -> build/student/
+student: setup
+	$(BIN)/python scripts/student.py
+
+## slides: a reveal.js deck per lesson -> build/slides/ (open build/slides/index.html; works offline)
+slides: setup
+	$(BIN)/python scripts/slides.py build

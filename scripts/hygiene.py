@@ -4,6 +4,7 @@ The series asserts its facts in code cells, so nbval has no stored output to com
 output is noise in a diff. ``clean(nb)`` removes outputs and execution counts and keeps only
 the metadata the series uses: the notebook's kernelspec, and per cell its tags (``nbval-skip``,
 ``navigation``), its slide type and the lock on generated cells. Markdown attachments stay.
+(slides.py then adds the ``rise`` settings and the slide types back, by rule.)
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def problems(nb: nbformat.NotebookNode) -> list[str]:
     """What ``clean`` would remove, in words (empty when the notebook is clean)."""
     found = []
-    extra = set(nb.metadata) - {"kernelspec"}
+    extra = set(nb.metadata) - {"kernelspec", "rise"}
     if extra:
-        found.append(f"notebook metadata {sorted(extra)} (only kernelspec is kept)")
+        found.append(f"notebook metadata {sorted(extra)} (only kernelspec and RISE's settings are kept)")
     if nb.metadata.get("kernelspec") != KERNELSPEC:
         found.append(f"kernelspec must be {KERNELSPEC}")
     for i, cell in enumerate(nb.cells):

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Debian packages the series uses: Graphviz (model graphs) and Fashion-MNIST (offline data).
+# Debian packages the series uses: Graphviz (model graphs), Fashion-MNIST (offline data) and
+# Chromium (the slide tests render each deck headless; without it they are skipped).
 # Installs them when running as root on Debian/Ubuntu; otherwise prints the line to run
 # and carries on (the notebooks then fall back to a text graph and Keras' download).
 set -euo pipefail
-packages=(graphviz dataset-fashion-mnist)
+packages=(graphviz dataset-fashion-mnist chromium)
 missing=()
 for p in "${packages[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

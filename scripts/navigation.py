@@ -89,6 +89,22 @@ def navigated(all_lessons: list[Lesson], readme_href="../README.md") -> list[Les
 
 # ---------------------------------------------------------------- README contents table
 
+TEACHING = """\
+**Slides, student copies and presenting live.**
+
+- `make slides` writes a reveal.js deck per lesson to `build/slides/` (open `build/slides/index.html`):
+  a title slide, a slide per section, each explanation with its code, each figure full size. The
+  decks are built from the executed notebooks when `make notebooks` has run (so figures show) and
+  carry their own copy of reveal.js, so they work without the internet. Arrow keys move, `Esc`
+  shows the overview.
+- To present live with the code running, open a lesson in JupyterLab (`make lab`) and press
+  `Alt+R`, or click the RISE button in the notebook toolbar to open the slideshow in its own tab:
+  jupyterlab-rise (installed by `make setup`) shows the same slides, and `Shift+Enter` runs a
+  cell on its slide. The slide layout lives in each cell's slide type, assigned by
+  `scripts/slides.py` (`make format`), so edit the lesson, not the slide metadata.
+- `make student` writes student copies to `build/student/`: each exercise's solution is replaced
+  by `raise NotImplementedError`, and its check then says the function is not written yet."""
+
 
 def image_path(lesson: Lesson) -> Path:
     """The lesson's picture for the README: ``images/NN_name.png`` (written by scripts/make_images.py)."""
@@ -110,7 +126,7 @@ def contents_table(all_lessons: list[Lesson]) -> str:
         rows.append(
             f'| <img src="{image}" alt="{lesson.label}" width="200"> | [{lesson.label}]({link}) | {about} |'
         )
-    return "\n".join(rows)
+    return "\n".join(rows + ["", TEACHING])
 
 
 def readme_with_contents(readme_text: str, all_lessons: list[Lesson]) -> str:

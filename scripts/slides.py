@@ -138,10 +138,15 @@ def slide_types(cells) -> list[str]:
     return types
 
 
+#: Notebook metadata for presenting live with jupyterlab-rise: long cells scroll, no slide transition.
+RISE = {"scroll": True, "transition": "none"}
+
+
 def with_slide_metadata(nb):
-    """``nb`` with every cell's ``slideshow.slide_type`` set by rule (in place; returned)."""
+    """``nb`` with each cell's ``slideshow.slide_type`` set by rule and RISE's settings (in place)."""
     for cell, kind in zip(nb.cells, slide_types(nb.cells)):
         cell.metadata["slideshow"] = {"slide_type": kind}
+    nb.metadata["rise"] = dict(RISE)
     return nb
 
 

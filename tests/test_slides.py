@@ -1,0 +1,122 @@
+"""Slide decks (scripts/slides.py): every lesson builds into a reveal.js deck that shows real slides offline.
+
+Each deck is built from its source notebook into a temporary folder, with reveal.js copied
+from its npm package. Headless Chromium then takes a screenshot of the first slide and of the
+second: both must carry ink (not a blank page), and they must differ, which they only do when
+reveal.js has loaded and lays the lesson out as slides (without it the page is one long
+document and the two screenshots are the same). Needs Debian's chromium (``make system``
+installs it) and npm for the first download of reveal.js; without them these tests skip.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import slides  # noqa: E402
+from nbtools import notebook_paths  # noqa: E402
+
+PATHS = notebook_paths()
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--virtual-time-budget=3000",
+    "--window-size=1280,800",
+]
+
+
+def test_a_figure_gets_a_full_size_subslide_and_stderr_is_dropped():
+    nb = nbformat.v4.new_notebook()
+    code = nbformat.v4.new_code_cell("plot()")
+    code.outputs = [
+        nbformat.v4.new_output("stream", name="stderr", text="a TensorFlow warning\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="plotted\n"),
+        nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo=", "text/plain": "<Figure>"}),
+    ]
+    nb.cells = [nbformat.v4.new_markdown_cell("## 1. A plot"), code]
+    deck = slides.for_deck(nb)
+    assert [c.metadata["slideshow"]["slide_type"] for c in deck.cells] == ["slide", "fragment", "subslide"]
+    assert [o.get("name") for o in deck.cells[1].outputs] == ["stdout"]
+    figure = deck.cells[2]
+    assert figure.outputs[0].output_type == "display_data" and slides.FIGURE_TAG in figure.metadata.tags
+    assert figure.metadata.transient == {"remove_source": True}
+    assert len(nb.cells) == 2 and len(code.outputs) == 3, "the notebook itself must not change"
+
+
+def test_executed_copy_is_used_only_when_current(tmp_path):
+    source = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    nbformat.write(source, tmp_path / "01_a.ipynb")
+    (tmp_path / "run").mkdir()
+    ran = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1")])
+    ran.cells[0].outputs = [nbformat.v4.new_output("stream", name="stdout", text="1")]
+    nbformat.write(ran, tmp_path / "run" / "01_a.ipynb")
+    assert slides.deck_source(tmp_path / "01_a.ipynb", tmp_path / "run")[1] == "executed"
+    ran.cells[0].source = "x = 2"
+    nbformat.write(ran, tmp_path / "run" / "01_a.ipynb")
+    assert slides.deck_source(tmp_path / "01_a.ipynb", tmp_path / "run")[1] == "source"
+
+
+@pytest.fixture(scope="module")
+def decks(tmp_path_factory):
+    out = tmp_path_factory.mktemp("slides")
+    if not slides.vendor(out):
+        pytest.skip("npm is not available to fetch reveal.js (decks would load it from the internet)")
+    nowhere = out / "no-executed-notebooks"
+    return {p.name: slides.build_deck(p, out, local=True, executed=nowhere) for p in PATHS}
+
+
+def screenshot(url: str, target: Path) -> np.ndarray:
+    import matplotlib.image
+
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", f"--screenshot={target}", url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert target.exists(), f"chromium wrote no screenshot of {url}: {result.stderr[-2000:]}"
+    return matplotlib.image.imread(target)[..., :3]
+
+
+def ink(image: np.ndarray) -> float:
+    """Share of pixels that differ clearly from the page's most common colour."""
+    flat = image.reshape(-1, 3)
+    colours, counts = np.unique((flat * 255).round().astype(np.uint8), axis=0, return_counts=True)
+    background = colours[counts.argmax()] / 255.0
+    return float((np.abs(flat - background).max(axis=1) > 0.2).mean())
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make system installs it)")
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_deck_renders_its_first_slides(decks, path, tmp_path):
+    deck = decks[path.name]
+    html = deck.read_text(encoding="utf-8")
+    assert html.count("<section") >= 5, f"{deck.name} has fewer than five slides"
+    assert "vendor/reveal.js/dist/reveal.js" in html and "unpkg.com" not in html
+    first = screenshot(deck.as_uri() + "#/0", tmp_path / "first.png")
+    second = screenshot(deck.as_uri() + "#/1", tmp_path / "second.png")
+    for name, shot in (("title", first), ("second", second)):
+        assert ink(shot) > 0.002, f"the {name} slide of {deck.name} renders blank ({ink(shot):.4f} ink)"
+    difference = float(np.abs(first - second).max(axis=2).mean())
+    assert difference > 0.001, (
+        f"{deck.name}: the title slide and the second slide look the same: reveal.js did not lay out slides"
+    )
