@@ -383,8 +383,10 @@ def train(
     - ``checkpoint_dir``: where ``EpochCheckpoint`` writes. If it holds a checkpoint of
       the same configuration, training carries on after its last epoch with the saved
       optimizer state; if that checkpoint is the final epoch, the model is loaded and
-      nothing is trained. A checkpoint made with another configuration raises.
-    - ``log_dir``: TensorBoard logs go there (one sub-folder per run).
+      nothing is trained. A checkpoint made with another configuration raises. After a
+      resume the data pipeline's shuffling starts afresh, so the run is equivalent to an
+      uninterrupted one but not identical to it bit for bit.
+    - ``log_dir``: TensorBoard logs (``train/`` and ``validation/`` inside); one folder per run.
     - ``strategy``: a ``tf.distribute.Strategy`` (``MirroredStrategy`` for several GPUs
       or devices); by default the current one (a single device).
     """
@@ -401,8 +403,11 @@ def train(
     state = read_checkpoint_state(checkpoint_dir) if checkpoint_dir is not None else None
     if state is not None and state["config"] != dataclasses.asdict(config):
         saved = state["config"]
-        changed = [f"{k}: {saved.get(k)!r} there, {v!r} now" for k, v in dataclasses.asdict(config).items()]
-        changed = [c for c, (k, v) in zip(changed, dataclasses.asdict(config).items()) if saved.get(k) != v]
+        changed = [
+            f"{k}: {saved.get(k)!r} there, {v!r} now"
+            for k, v in dataclasses.asdict(config).items()
+            if saved.get(k) != v
+        ]
         raise ValueError(
             f"the checkpoint in {checkpoint_dir} was made with a different configuration "
             f"({'; '.join(changed)}). Use another checkpoint_dir, or delete this one to start over."
