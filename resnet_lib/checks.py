@@ -841,3 +841,102 @@ def check_predict_labels(fn) -> None:
             "preprocess exactly as in training: x = (images / 255 - mean) / std, in float32, then "
             "take np.argmax of the model's output over axis 1.",
         )
+
+
+def check_warmup_cosine(fn) -> None:
+    """Check ``fn(step, peak, total_steps, warmup_steps, final_fraction) -> float``, a learning rate.
+
+    Linear warm-up ``peak * (step + 1) / warmup_steps``, then a half cosine from ``peak`` to
+    ``peak * final_fraction`` at ``total_steps``, constant after it.
+    """
+    import math
+
+    from .training import WarmupCosineDecay
+
+    what = "warmup_cosine"
+    for peak, total, warmup, floor in ((0.4, 300, 30, 0.05), (0.1, 50, 0, 0.0)):
+        reference = WarmupCosineDecay(peak, total_steps=total, warmup_steps=warmup, final_fraction=floor)
+        for step in sorted(
+            {
+                0,
+                1,
+                max(warmup - 1, 0),
+                warmup,
+                warmup + 1,
+                (warmup + total) // 2,
+                total - 1,
+                total,
+                total + 40,
+            }
+        ):
+            args = (step, peak, total, warmup, floor)
+            got = _call(fn, what, *args)
+            if isinstance(got, bool) or not isinstance(got, int | float | np.integer | np.floating):
+                _fail(what, f"for {args} your function returned {got!r}, not a number.", "return a float.")
+            want = float(reference(step))
+            if math.isclose(float(got), want, rel_tol=1e-4, abs_tol=1e-7):
+                continue
+            if step < warmup:
+                if math.isclose(float(got), peak * step / warmup, rel_tol=1e-4, abs_tol=1e-7):
+                    advice = "step 0 already gets peak / warmup_steps: use (step + 1) / warmup_steps."
+                else:
+                    advice = "during the warm-up the rate rises linearly: peak * (step + 1) / warmup_steps."
+            elif step >= total:
+                advice = "after total_steps the rate stays at peak * final_fraction: clip t to 1."
+            else:
+                advice = (
+                    "after the warm-up, t = (step - warmup_steps) / (total_steps - warmup_steps) "
+                    "runs from 0 to 1 "
+                    "and the rate is peak * (f + (1 - f) * (1 + cos(pi * t)) / 2)."
+                )
+            _fail(
+                what,
+                f"at step {step} of {args} your schedule gives {float(got):.6g}, the library {want:.6g}.",
+                advice,
+            )
+
+
+def check_smooth_labels(fn) -> None:
+    """Check ``fn(labels, classes, eps) -> (n, classes)`` smoothed one-hot targets.
+
+    The true class gets ``1 - eps + eps / classes``, every class ``eps / classes`` at least,
+    and the cross-entropy against them equals ``SmoothedSparseCrossentropy(eps)``.
+    """
+    import keras
+
+    from .training import SmoothedSparseCrossentropy
+
+    what = "smooth_labels"
+    labels, classes, eps = np.array([0, 3, 3, 9]), 10, 0.2
+    got = np.asarray(_call(fn, what, labels.copy(), classes, eps), dtype="float64")
+    if got.shape != (len(labels), classes):
+        _fail(
+            what,
+            f"expected shape ({len(labels)}, {classes}), one row per label; got {got.shape}.",
+            "build an (n, classes) array: one row per label, one column per class.",
+        )
+    if not np.allclose(got.sum(axis=1), 1.0):
+        _fail(
+            what,
+            f"the rows add up to {got.sum(axis=1).round(3)}, not 1.",
+            "each row is a probability distribution: eps is spread over all classes, "
+            "1 - eps goes to the true one.",
+        )
+    want = np.full((len(labels), classes), eps / classes)
+    want[np.arange(len(labels)), labels] += 1 - eps
+    if not np.allclose(got, want, atol=1e-6):
+        row = int(np.argmax(np.abs(got - want).max(axis=1)))
+        _fail(
+            what,
+            f"row {row} (label {labels[row]}) is {got[row].round(3)}; expected {want[row].round(3)}.",
+            "the true class gets 1 - eps + eps / classes and every other class eps / classes.",
+        )
+    probs = np.random.default_rng(0).dirichlet(np.ones(classes), size=len(labels)).astype("float32")
+    yours = float(keras.losses.CategoricalCrossentropy()(got.astype("float32"), probs))
+    library = float(SmoothedSparseCrossentropy(eps)(labels, probs))
+    if not np.isclose(yours, library, rtol=1e-5):
+        _fail(
+            what,
+            f"the cross-entropy against your targets is {yours:.5f}, the library's {library:.5f}.",
+            "return the targets as numbers, not rounded or cast to integers.",
+        )
