@@ -2,9 +2,10 @@
 
 The picture is a figure the lesson itself draws, taken from its executed copy in
 build/notebooks/ (``make notebooks`` writes them): the image output of the cell tagged
-``lesson-image`` if there is one, else the first image output. A lesson with no executed copy
-keeps the picture it has; one that has neither gets a title card, so the README always renders.
-Pictures are scaled to at most 640 pixels wide. Usage:
+``lesson-image`` if there is one, else the first figure of ordinary shape (width 0.5 to 3.2
+times the height: a row of sample images or a tall model graph makes a poor thumbnail), else
+the first. A lesson with no executed copy keeps the picture it has; one that has neither gets a
+title card, so the README always renders. Pictures are scaled to at most 640 pixels wide. Usage:
 
     python scripts/make_images.py [notebooks/NN_name.ipynb ...]
 """
@@ -36,7 +37,15 @@ def key_figure(nb) -> bytes | None:
         if images and TAG in cell.metadata.get("tags", []):
             return base64.b64decode(images[0])
         pngs += images
-    return base64.b64decode(pngs[0]) if pngs else None
+    decoded = [base64.b64decode(p) for p in pngs]
+    return next((p for p in decoded if 0.5 <= _aspect(p) <= 3.2), decoded[0] if decoded else None)
+
+
+def _aspect(png: bytes) -> float:
+    from PIL import Image
+
+    width, height = Image.open(io.BytesIO(png)).size
+    return width / max(height, 1)
 
 
 def scaled(png: bytes, width: int = WIDTH) -> bytes:

@@ -122,7 +122,7 @@ def contents_table(all_lessons: list[Lesson]) -> str:
     for lesson in all_lessons:
         image = f"images/{image_path(lesson).name}"
         link = f"notebooks/{lesson.path.name}"
-        about = lesson.overview_sentence().replace("|", "\\|")
+        about = (lesson.subtitle or lesson.overview_sentence()).replace("|", "\\|")
         rows.append(
             f'| <img src="{image}" alt="{lesson.label}" width="200"> | [{lesson.label}]({link}) | {about} |'
         )

@@ -115,6 +115,21 @@ class Lesson:
     def label(self) -> str:
         return f"{self.number} · {self.title or self.path.stem}"
 
+    @property
+    def subtitle(self) -> str:
+        """The paragraph between the ``# NN · Title`` line and the next heading ('' when none)."""
+        if self.title is None:
+            return ""
+        lines = markdown_lines(self.content_cells[0])
+        start = next(i for i, line in enumerate(lines) if line.strip()) + 1
+        text = []
+        for line in lines[start:]:
+            if line.startswith("#") or (not line.strip() and text):
+                break
+            if line.strip():
+                text.append(line.strip())
+        return " ".join(text)
+
     def sections(self) -> list[tuple[str, int]]:
         """Every ``## heading`` with the index (into ``nb.cells``) of its cell, in order."""
         found = []
