@@ -87,11 +87,12 @@ LOCAL_URLS = {
 DECK_CSS = """
 <style type="text/css">
 .reveal .slides { text-align: left; }
-.reveal .slides section .jp-Cell.celltag_slide-figure .jp-OutputArea-output img {
-  display: block; margin: 0 auto; width: auto; height: auto; max-width: 100%; max-height: 640px;
-  min-width: 80%; object-fit: contain;
+.reveal .jp-Cell.celltag_slide-figure .jp-OutputArea-output { width: 100%; }
+.reveal .jp-Cell.celltag_slide-figure .jp-OutputArea-output img {
+  display: block; margin: 0 auto; width: 100%; height: 600px; object-fit: contain;
 }
-.reveal .slides section .jp-Cell.celltag_slide-figure .jp-OutputPrompt { display: none; }
+.reveal .jp-Cell.celltag_slide-figure .jp-OutputPrompt,
+.reveal .jp-Cell.celltag_slide-figure .jp-Collapser { display: none; }
 .reveal h1 { font-size: 2.0em; }
 .reveal h2 { font-size: 1.5em; }
 .reveal pre { box-shadow: none; }
