@@ -132,6 +132,7 @@ def plot_training_curves(histories, metrics=("loss", "accuracy"), *, path=None, 
     metric and what the history holds when a metric is missing.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if isinstance(metrics, str):
         metrics = (metrics,)
@@ -162,6 +163,7 @@ def plot_training_curves(histories, metrics=("loss", "accuracy"), *, path=None, 
             if f"val_{metric}" in run:
                 ax.plot(epochs, run[f"val_{metric}"], "--s", color=color, ms=3, label=f"{name}validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_ylabel(metric.replace("_", " "))
         if metric in ("learning_rate", "lr"):
             ax.set_yscale("log")
