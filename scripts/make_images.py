@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nbtools import NOTEBOOKS, ROOT, Lesson, read  # noqa: E402
+from nbtools import NOTEBOOKS, ROOT, Lesson, read, same_cells  # noqa: E402
 
 IMAGES = ROOT / "images"
 EXECUTED = ROOT / "build" / "notebooks"
@@ -80,9 +80,12 @@ def make_image(path: Path, images: Path = IMAGES, executed: Path = EXECUTED) -> 
     lesson = Lesson.load(path)
     target = Path(images) / f"{path.stem}.png"
     run = Path(executed) / path.name
-    png = key_figure(read(run)) if run.exists() else None
+    ran = read(run) if run.exists() else None
+    png = key_figure(ran) if ran is not None else None
     if png is not None:
-        origin = f"a figure in {run.name}"
+        origin = f"a figure in build/notebooks/{run.name}"
+        if not same_cells(ran, lesson.nb):
+            origin += " (older than the lesson: `make notebooks` then `make images` to refresh)"
     elif target.exists():
         return "kept (no figure in an executed copy)"
     else:

@@ -177,5 +177,11 @@ class Lesson:
         return (match.group(1) if match else paragraph).strip()
 
 
+def same_cells(a, b) -> bool:
+    """True when two notebooks have the same cells (type and source), navigation cells aside."""
+    strip = lambda nb: [(c.cell_type, c.source) for c in nb.cells if not is_nav_cell(c)]
+    return strip(a) == strip(b)
+
+
 def lessons(folder: Path = NOTEBOOKS) -> list[Lesson]:
     return [Lesson.load(p) for p in notebook_paths(folder)]

@@ -39,7 +39,17 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from nbtools import NOTEBOOKS, ROOT, Lesson, differs, is_nav_cell, lessons, markdown_lines, write_if_changed  # noqa: E402
+from nbtools import (  # noqa: E402
+    NOTEBOOKS,
+    ROOT,
+    Lesson,
+    differs,
+    is_nav_cell,
+    lessons,
+    markdown_lines,
+    same_cells,
+    write_if_changed,
+)
 
 BUILD = ROOT / "build"
 SLIDES = BUILD / "slides"
@@ -158,18 +168,13 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
 
 
-def _same_cells(a, b) -> bool:
-    strip = lambda nb: [(c.cell_type, c.source) for c in nb.cells if not is_nav_cell(c)]
-    return strip(a) == strip(b)
-
-
 def deck_source(path: Path, executed: Path = EXECUTED) -> tuple[nbformat.NotebookNode, str]:
     """The notebook a deck is made from: the executed copy if it has the same cells, else the source."""
     source = nbformat.read(path, as_version=4)
     run = Path(executed) / path.name
     if run.exists():
         ran = nbformat.read(run, as_version=4)
-        if _same_cells(ran, source):
+        if same_cells(ran, source):
             ran.cells = [c for c in ran.cells if not is_nav_cell(c)]
             return ran, "executed"
         print(f"slides: {_shown(run)} differs from {path.name}; using the source (`make notebooks` runs it)")

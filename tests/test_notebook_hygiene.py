@@ -125,11 +125,11 @@ def test_readme_table_replaces_only_its_block(tmp_path):
         '<img src="images/02_lesson_2.png"' in new and "[02 · Lesson 2](notebooks/02_lesson_2.ipynb)" in new
     )
     assert "| This lesson builds a thing. |" in new  # no subtitle: the overview's first sentence
-    all_lessons[0].nb.cells[0].source = "# 01 · Lesson 1\n\nA subtitle\nin two lines.\n\n## Overview\n\nText."
-    assert "| A subtitle in two lines. |" in navigation.readme_with_contents(text, all_lessons)
     assert navigation.readme_with_contents(new, all_lessons) == new
     appended = navigation.readme_with_contents("# Title\n", all_lessons)
     assert appended.startswith("# Title\n\n" + navigation.START) and appended.endswith(navigation.END + "\n")
+    all_lessons[0].nb.cells[0].source = "# 01 · Lesson 1\n\nA subtitle\nin two lines.\n\n## Overview\n\nText."
+    assert "| A subtitle in two lines. |" in navigation.readme_with_contents(text, all_lessons)
 
 
 @pytest.mark.parametrize(
