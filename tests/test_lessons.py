@@ -19,6 +19,7 @@ LESSONS = (
     "02_identity_block",
     "03_convolutional_block",
     "04_resnet50",
+    "05_training",
     "06_variants_and_cost",
     "07_common_mistakes",
 )
