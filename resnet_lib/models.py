@@ -23,6 +23,27 @@ IMAGENET_STAGES = {
 _STAGE_WIDTHS = (64, 128, 256, 512)
 
 
+def _check_top_args(input_shape, include_top, pooling, classes):
+    """Validate the arguments the ImageNet-style builders share; returns (input_shape, classes)."""
+    input_shape = _validate.image_shape("input_shape", input_shape, min_size=32)
+    _validate.one_of("pooling", pooling, [None, "avg", "max"])
+    if include_top:
+        classes = _validate.positive_int("classes", classes)
+    return input_shape, classes
+
+
+def _top(x, include_top, pooling, classes, classifier_activation):
+    """The classifier (global average pooling + Dense, Keras' names), or the pooling alone."""
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return x
+
+
 def resnet(
     depth=50,
     input_shape=(224, 224, 3),
@@ -42,10 +63,7 @@ def resnet(
     output ``(batch, classes)``, or the feature map / pooled features without the top.
     """
     _validate.one_of("depth", depth, sorted(IMAGENET_STAGES))
-    input_shape = _validate.image_shape("input_shape", input_shape, min_size=32)
-    _validate.one_of("pooling", pooling, [None, "avg", "max"])
-    if include_top:
-        classes = _validate.positive_int("classes", classes)
+    input_shape, classes = _check_top_args(input_shape, include_top, pooling, classes)
     kind, depths = IMAGENET_STAGES[depth]
 
     inputs = keras.Input(shape=input_shape)
@@ -69,13 +87,7 @@ def resnet(
                 filters = (width, width, 4 * width)
                 x = identity_block(x, 3, filters, block_name, bn_epsilon=bn_epsilon)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    x = _top(x, include_top, pooling, classes, classifier_activation)
     return keras.Model(inputs, x, name=name or f"resnet{depth}")
 
 
@@ -215,10 +227,7 @@ def resnet_v2(
     _validate.one_of(
         "depth", depth, [d for d, (kind, _) in sorted(IMAGENET_STAGES.items()) if kind == "bottleneck"]
     )
-    input_shape = _validate.image_shape("input_shape", input_shape, min_size=32)
-    _validate.one_of("pooling", pooling, [None, "avg", "max"])
-    if include_top:
-        classes = _validate.positive_int("classes", classes)
+    input_shape, classes = _check_top_args(input_shape, include_top, pooling, classes)
     _, depths = IMAGENET_STAGES[depth]
 
     inputs = keras.Input(shape=input_shape)
@@ -234,13 +243,7 @@ def resnet_v2(
     x = layers.BatchNormalization(epsilon=bn_epsilon, name="post_bn")(x)
     x = layers.Activation("relu", name="post_relu")(x)
 
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    x = _top(x, include_top, pooling, classes, classifier_activation)
     return keras.Model(inputs, x, name=name or f"resnet{depth}v2")
 
 
