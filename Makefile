@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup system notebooks test lint format lab clean
+.PHONY: setup system notebooks test plant-bugs lint format lab clean
 
 ## setup: the virtual environment (.venv) with the pinned requirements, and the Debian packages
 setup: system $(VENV)/.installed
@@ -18,9 +18,16 @@ system:
 notebooks: setup
 	$(BIN)/python scripts/run_series.py
 
-## test: lint, unit tests (tests/) and every notebook under nbval, in fast mode
+## test: lint, unit tests (tests/) and every notebook under nbval, in fast mode. The lessons write
+## into a fresh build/test-run/, so a test run trains from scratch and never touches build/checkpoints.
+TEST_BUILD := $(CURDIR)/build/test-run
 test: setup lint
-	RESNET_FAST=1 $(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider
+	rm -rf $(TEST_BUILD)
+	RESNET_FAST=1 RESNET_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider
+
+## plant-bugs: plant known bugs in a copy of the library; each must make the tests meant for it fail
+plant-bugs: setup
+	$(BIN)/python scripts/plant_bugs.py
 
 lint:
 	$(BIN)/ruff check resnet_lib tests scripts notebooks

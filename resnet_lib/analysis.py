@@ -37,6 +37,68 @@ def max_abs_difference(model_a, model_b, x) -> float:
     return float(np.max(np.abs(a - b)))
 
 
+def randomize_weights(model, seed=0):
+    """Give every weight of ``model`` random values, BatchNormalization's moving statistics included.
+
+    A freshly built network is a weak witness that two implementations agree: its
+    BatchNormalization layers have mean 0 and variance 1, so in inference mode they are
+    almost the identity, and a wrong epsilon or a swapped statistic changes nothing
+    visible. Here kernels get He-scaled normal values, biases, beta and moving means
+    small normal values, gamma and moving variances values in [0.5, 1.5] and [0.5, 2].
+    Deterministic for a given ``seed``; returns ``model``.
+    """
+    _validate.keras_model("model", model)
+    rng = np.random.default_rng(seed)
+    for layer in _all_layers(model):
+        for weight in layer.weights:
+            shape = tuple(int(d) for d in weight.shape)
+            kind = weight.path.split("/")[-1]
+            if kind in ("kernel", "depthwise_kernel"):
+                fan_in = int(np.prod(shape[:-1])) or 1
+                values = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+            elif kind == "gamma":
+                values = rng.uniform(0.5, 1.5, shape)
+            elif kind == "moving_variance":
+                values = rng.uniform(0.5, 2.0, shape)
+            else:  # bias, beta, moving_mean
+                values = rng.normal(0.0, 0.1, shape)
+            weight.assign(values.astype(weight.dtype))
+    return model
+
+
+def logits(model, x):
+    """The pre-softmax scores ``(batch, classes)`` of a model whose last layer is a Dense classifier.
+
+    Probabilities of an untrained network are all close to ``1 / classes``, so comparing
+    them hides differences; the scores before the softmax do not. A model without a
+    Dense top returns its output unchanged. Inference mode.
+    """
+    import keras
+
+    _validate.keras_model("model", model)
+    head = model.layers[-1]
+    if not isinstance(head, keras.layers.Dense):
+        return np.asarray(model(x, training=False))
+    features = keras.Model(model.input, head.input)(x, training=False)
+    scores = np.asarray(features) @ np.asarray(head.kernel)
+    return scores + np.asarray(head.bias) if head.use_bias else scores
+
+
+def relative_difference(model_a, model_b, x) -> float:
+    """Largest difference between the two models' pre-softmax outputs on ``x``, over their largest size.
+
+    0.0 means identical; a wrong BatchNormalization epsilon in a ResNet-50 with random
+    weights gives about 1e-3. Compare after ``randomize_weights`` and ``copy_weights_by_name``.
+    """
+    a, b = logits(model_a, x), logits(model_b, x)
+    if a.shape != b.shape:
+        raise ValueError(f"the models' outputs differ in shape: {a.shape} vs {b.shape}.")
+    scale = float(np.max(np.abs(b)))
+    if not np.isfinite(scale) or scale == 0:
+        raise ValueError(f"the reference output is degenerate (largest magnitude {scale}).")
+    return float(np.max(np.abs(a - b))) / scale
+
+
 def stage_outputs(model):
     """``[(layer name, output shape)]`` for the stem and the last block of each stage.
 

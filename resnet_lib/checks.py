@@ -1,9 +1,11 @@
 """Exercise checks: test a student's function by its properties and explain what is wrong.
 
 ``check_identity_block(fn)`` and ``check_convolutional_block(fn)`` take a function with
-the library's signature, build it on a small input, and return quietly when it
-behaves like the reference block. Otherwise they raise ``AssertionError`` with a
-plain-words explanation of the first problem found.
+the library's signature, build it on a small input with the argument values the networks
+use (kernel size 3 and 5; for the convolutional block, strides 2 and 1, as in ResNet-50's
+later stages and its first one), and return quietly when it behaves like the reference block
+in every case. Otherwise they raise ``AssertionError`` with a plain-words explanation of the
+first problem found, naming the arguments of the case that shows it.
 
 ``check_zero_pad_shortcut(fn)`` checks the option-A shortcut, and
 ``check_identity_block_params(fn)`` / ``check_stage_params(fn)`` check parameter counts
@@ -27,9 +29,12 @@ import zlib
 
 import numpy as np
 
-_KERNEL = 3
-_IDENTITY = {"channels": 8, "filters": (4, 5, 8), "size": 8}
-_CONV = {"channels": 6, "filters": (4, 5, 8), "size": 8, "strides": 2}
+#: The block checks build the student's block once per case. The first case of each is the
+#: one the lessons describe (kernel size 3, and stride 2 for the convolutional block); the
+#: second changes every argument a block could hard-code: another odd kernel size, and
+#: strides=1, which ResNet-50's first stage (conv2_block1) uses.
+_IDENTITY = {"channels": 8, "filters": (4, 5, 8), "size": 8, "kernel_sizes": (3, 5)}
+_CONV = {"channels": 6, "filters": (4, 5, 8), "size": 8, "cases": ((3, 2), (5, 1))}
 
 
 def _fail(block: str, problem: str, advice: str) -> None:
@@ -52,8 +57,11 @@ def _shapes_in(text: str) -> list[tuple]:
     return found
 
 
-def _shape_mismatch(block: str, text: str, input_shape: tuple) -> tuple[str, str]:
-    """(problem, advice) for an Add whose two inputs have different shapes."""
+def _shape_mismatch(block: str, text: str, input_shape: tuple, strides=None) -> tuple[str, str]:
+    """(problem, advice) for an Add whose two inputs have different shapes.
+
+    ``strides``: the convolutional block's ``strides`` argument in this case.
+    """
     shapes = [s[-3:] for s in _shapes_in(text)][:2]
     shown = " and ".join(str(s) for s in shapes) if len(shapes) == 2 else f"Keras says: {text[:200]}"
     problem = f"the two tensors you add have different shapes ({shown})."
@@ -69,6 +77,12 @@ def _shape_mismatch(block: str, text: str, input_shape: tuple) -> tuple[str, str
             "shape, so the shortcut must be projected: a 1x1 Conv2D with F3 filters and the block's "
             "stride, then BatchNormalization, and you add that projection, not the input."
         )
+    elif len(shapes) == 2 and shapes[0][:2] != shapes[1][:2] and strides == 1:
+        advice = (
+            "with strides=1 neither path may shrink the grid: use the strides argument on the first "
+            "1x1 convolution of the main path and on the shortcut's 1x1 convolution instead of a fixed "
+            "stride; ResNet-50's first stage calls this block with strides=1."
+        )
     elif len(shapes) == 2 and shapes[0][:2] != shapes[1][:2]:
         advice = (
             "the two paths shrink the grid differently: apply the stride exactly once on each path "
@@ -83,22 +97,45 @@ def _shape_mismatch(block: str, text: str, input_shape: tuple) -> tuple[str, str
     return problem, advice
 
 
-def _build(fn, block: str, input_shape, *args, **kwargs):
+def _undefined_name_advice(err: NameError) -> str:
+    """How to fix a name that is not defined: the import it needs, or its spelling."""
+    import keras
+
+    name = getattr(err, "name", None)
+    if name == "layers":
+        how = "import it (from keras import layers)"
+    elif name == "keras":
+        how = "import it (import keras)"
+    elif name and hasattr(keras.layers, name):
+        how = f"import it (from keras.layers import {name})"
+    else:
+        how = "import it if it comes from a library (e.g. from keras.layers import Conv2D)"
+    return f"{how}, or fix its spelling if it is a typo; then run the cell that defines your function again."
+
+
+def _build(fn, block: str, label: str, input_shape, *args, **kwargs):
+    """Build ``fn`` on a ``keras.Input``; a failure becomes a plain-words message.
+
+    ``block`` is the exercise's name, ``label`` the same with the case's arguments, which
+    starts every message; ``args`` and ``kwargs`` go to ``fn``.
+    """
     import keras
 
     inputs = keras.Input(shape=input_shape)
     try:
         outputs = fn(inputs, *args, **kwargs)
-    except (UnboundLocalError, NameError) as err:
+    except UnboundLocalError as err:  # a local variable used before assignment
         _fail(
-            block,
+            label,
             f"your function uses a variable before giving it a value ({err}).",
             "save the input for the shortcut at the very start (shortcut = x) and only "
             "then overwrite x with the main path.",
         )
+    except NameError as err:  # a missing import or a typo (UnboundLocalError is caught above)
+        _fail(label, f"your function uses a name that is not defined ({err}).", _undefined_name_advice(err))
     except NotImplementedError:
         _fail(
-            block,
+            label,
             "your function is not written yet (it raises NotImplementedError).",
             "replace the `raise NotImplementedError` line with your implementation, run the "
             "cell, then run this check again.",
@@ -106,22 +143,22 @@ def _build(fn, block: str, input_shape, *args, **kwargs):
     except ValueError as err:
         text = str(err)
         if "shape" in text.lower():
-            _fail(block, *_shape_mismatch(block, text, tuple(input_shape)))
-        raise AssertionError(f"{block}: your function raised ValueError: {err}") from err
+            _fail(label, *_shape_mismatch(block, text, tuple(input_shape), kwargs.get("strides")))
+        raise AssertionError(f"{label}: your function raised ValueError: {err}") from err
     except TypeError as err:
         if "argument" in str(err):
             _fail(
-                block,
+                label,
                 f"your function cannot be called as the check calls it ({err}).",
                 f"keep the signature of the exercise: {_SIGNATURES.get(block, block)}.",
             )
-        raise AssertionError(f"{block}: calling your function raised TypeError: {err}") from err
+        raise AssertionError(f"{label}: calling your function raised TypeError: {err}") from err
     except Exception as err:  # anything else: show it, in the student's terms
         raise AssertionError(
-            f"{block}: calling your function raised {err.__class__.__name__}: {err}"
+            f"{label}: calling your function raised {err.__class__.__name__}: {err}"
         ) from err
     if outputs is None:
-        _fail(block, "your function returned None.", "end the function with `return x`.")
+        _fail(label, "your function returned None.", "end the function with `return x`.")
     return keras.Model(inputs, outputs)
 
 
@@ -133,13 +170,28 @@ def _kernel_shape(conv):
     return tuple(int(d) for d in conv.kernel.shape)
 
 
-def _check_structure(model, block, expected_kernels, expected_strides, n_bn):
+def _check_structure(model, block, expected_kernels, expected_strides, n_bn, kxk):
+    """Check the convolutions' kernel shapes and strides and the number of BatchNormalizations.
+
+    ``kxk``: the expected kernel shape of the kxk convolution, ``(k, k, F1, F2)``.
+    """
     import keras
 
     convs = _layers_of(model, keras.layers.Conv2D)
     shapes = {_kernel_shape(c): c for c in convs}
     missing = [k for k in expected_kernels if k not in shapes]
     extra = [k for k in shapes if k not in expected_kernels]
+    other_size = [k for k in extra if k[2:] == kxk[2:]]
+    if missing == [kxk] and len(other_size) == 1 and len(convs) == len(expected_kernels):
+        kh, kw = other_size[0][:2]
+        fixed = kh if kh == kw else (kh, kw)
+        _fail(
+            block,
+            f"the convolution with F2 filters has a {kh}x{kw} kernel (kernel shape {other_size[0]}), "
+            f"expected {kxk[0]}x{kxk[1]}.",
+            f"use the kernel_size argument instead of a fixed {fixed}: "
+            "Conv2D(F2, kernel_size, padding='same').",
+        )
     if missing or extra or len(convs) != len(expected_kernels):
         described = {k: v for k, v in expected_kernels.items()}
         found = ", ".join(f"{_kernel_shape(c)}" for c in convs) or "none"
@@ -341,76 +393,106 @@ def _check_shortcut_added(model, block, shape, last_bn_channels):
 def check_identity_block(fn) -> None:
     """Check a student's ``identity_block(x, kernel_size, filters, name=...)``.
 
-    Returns quietly if it behaves like ``resnet_lib.identity_block``; raises
-    ``AssertionError`` explaining the first problem otherwise.
+    Builds it with kernel sizes 3 and 5. Returns quietly if it behaves like
+    ``resnet_lib.identity_block`` in both cases; raises ``AssertionError`` explaining the first
+    problem otherwise, naming the kernel size of the case that shows it.
     """
     from .blocks import identity_block
 
     block = "identity_block"
     c, f, size = _IDENTITY["channels"], _IDENTITY["filters"], _IDENTITY["size"]
     shape = (size, size, c)
-    model = _build(fn, block, shape, _KERNEL, list(f), name="check_identity")
-    out_shape = tuple(model.output.shape[1:])
-    if out_shape != shape:
-        _fail(
-            block,
-            f"for an input of shape {shape} and filters {f} the output shape is {out_shape}, "
-            f"expected {shape}.",
-            "an identity block keeps the shape: stride 1 everywhere, padding='same' on the kxk "
-            "convolution, F3 filters in the last 1x1 convolution.",
-        )
     f1, f2, f3 = f
-    kernels = {
-        (1, 1, c, f1): "the first 1x1 convolution (F1 filters)",
-        (_KERNEL, _KERNEL, f1, f2): f"the {_KERNEL}x{_KERNEL} convolution (F2 filters)",
-        (1, 1, f2, f3): "the last 1x1 convolution (F3 filters)",
-    }
-    _check_structure(model, block, kernels, {k: (1, 1) for k in kernels}, n_bn=3)
-    _check_inference_mode(model, block, shape)
-    _check_shortcut_added(model, block, shape, last_bn_channels=f3)
-    reference = _reference(identity_block, shape, _bn_epsilon(model), _KERNEL, f)
-    _compare_with_reference(model, reference, block, shape)
+    for k in _IDENTITY["kernel_sizes"]:
+        label = f"{block} with kernel_size={k}"
+        model = _build(fn, block, label, shape, k, list(f), name=f"check_identity_k{k}")
+        out_shape = tuple(model.output.shape[1:])
+        if out_shape != shape:
+            _fail(
+                label,
+                f"for an input of shape {shape} and filters {f} the output shape is {out_shape}, "
+                f"expected {shape}.",
+                "an identity block keeps the shape: stride 1 everywhere, padding='same' on the kxk "
+                "convolution, F3 filters in the last 1x1 convolution.",
+            )
+        kernels = {
+            (1, 1, c, f1): "the first 1x1 convolution (F1 filters)",
+            (k, k, f1, f2): f"the {k}x{k} convolution (F2 filters)",
+            (1, 1, f2, f3): "the last 1x1 convolution (F3 filters)",
+        }
+        _check_structure(model, label, kernels, {key: (1, 1) for key in kernels}, 3, (k, k, f1, f2))
+        _check_inference_mode(model, label, shape)
+        _check_shortcut_added(model, label, shape, last_bn_channels=f3)
+        reference = _reference(identity_block, shape, _bn_epsilon(model), k, f)
+        _compare_with_reference(model, reference, label, shape)
+
+
+def _conv_block_shape_advice(size: int, out_shape: tuple, strides: int) -> str:
+    """Advice for a convolutional block whose output has the wrong shape."""
+    rows = out_shape[0]
+    applied = size // rows if rows and rows == out_shape[1] and size % rows == 0 else None
+    if applied is not None and applied != strides and out_shape[0] != -(-size // strides):
+        if strides == 1:
+            return (
+                f"with strides=1 the block must keep the {size}x{size} grid, but yours shrinks it by "
+                f"{applied}: use the strides argument instead of a fixed {applied}, on the first 1x1 "
+                "convolution of the main path and on the shortcut's 1x1 convolution; ResNet-50's first "
+                "stage calls this block with strides=1."
+            )
+        return (
+            f"with strides={strides} the grid must shrink to {-(-size // strides)}x{-(-size // strides)}, "
+            f"but your block {'keeps it' if applied == 1 else f'shrinks it by {applied}'}: use the "
+            "strides argument (Conv2D(..., strides=strides)) on the first 1x1 convolution of the main "
+            "path and on the shortcut's 1x1 convolution."
+        )
+    return (
+        "apply the stride once on the main path (first 1x1 convolution) and once on the "
+        "shortcut's 1x1 convolution, and end both paths with F3 channels."
+    )
 
 
 def check_convolutional_block(fn) -> None:
     """Check a student's ``convolutional_block(x, kernel_size, filters, strides=2, name=...)``.
 
-    Returns quietly if it behaves like ``resnet_lib.convolutional_block``; raises
-    ``AssertionError`` explaining the first problem otherwise.
+    Builds it with ``kernel_size=3, strides=2`` (as in ResNet-50's stages 3 to 5) and with
+    ``kernel_size=5, strides=1`` (stride 1 as in its first stage). Returns quietly if it behaves
+    like ``resnet_lib.convolutional_block`` in both cases; raises ``AssertionError`` explaining
+    the first problem otherwise, naming the arguments of the case that shows it.
     """
     from .blocks import convolutional_block
 
     block = "convolutional_block"
-    c, f, size, s = _CONV["channels"], _CONV["filters"], _CONV["size"], _CONV["strides"]
+    c, f, size = _CONV["channels"], _CONV["filters"], _CONV["size"]
     shape = (size, size, c)
-    model = _build(fn, block, shape, _KERNEL, list(f), strides=s, name="check_conv")
-    expected = (size // s, size // s, f[2])
-    out_shape = tuple(model.output.shape[1:])
-    if out_shape != expected:
-        _fail(
-            block,
-            f"for an input of shape {shape}, filters {f} and strides={s} the output shape is "
-            f"{out_shape}, expected {expected}.",
-            "apply the stride once on the main path (first 1x1 convolution) and once on the "
-            "shortcut's 1x1 convolution, and end both paths with F3 channels.",
-        )
     f1, f2, f3 = f
-    kernels = {
-        (1, 1, c, f1): "the first 1x1 convolution of the main path (F1 filters)",
-        (_KERNEL, _KERNEL, f1, f2): f"the {_KERNEL}x{_KERNEL} convolution (F2 filters)",
-        (1, 1, f2, f3): "the last 1x1 convolution of the main path (F3 filters)",
-        (1, 1, c, f3): "the 1x1 projection convolution on the shortcut (F3 filters)",
-    }
-    strides = {
-        (1, 1, c, f1): (s, s),
-        (_KERNEL, _KERNEL, f1, f2): (1, 1),
-        (1, 1, f2, f3): (1, 1),
-        (1, 1, c, f3): (s, s),
-    }
-    _check_structure(model, block, kernels, strides, n_bn=4)
-    _check_inference_mode(model, block, shape)
-    reference = _reference(convolutional_block, shape, _bn_epsilon(model), _KERNEL, f, strides=s)
-    _compare_with_reference(model, reference, block, shape)
+    for k, s in _CONV["cases"]:
+        label = f"{block} with kernel_size={k}, strides={s}"
+        model = _build(fn, block, label, shape, k, list(f), strides=s, name=f"check_conv_k{k}_s{s}")
+        expected = (size // s, size // s, f3)
+        out_shape = tuple(model.output.shape[1:])
+        if out_shape != expected:
+            _fail(
+                label,
+                f"for an input of shape {shape}, filters {f} and strides={s} the output shape is "
+                f"{out_shape}, expected {expected}.",
+                _conv_block_shape_advice(size, out_shape, s),
+            )
+        kernels = {
+            (1, 1, c, f1): "the first 1x1 convolution of the main path (F1 filters)",
+            (k, k, f1, f2): f"the {k}x{k} convolution (F2 filters)",
+            (1, 1, f2, f3): "the last 1x1 convolution of the main path (F3 filters)",
+            (1, 1, c, f3): "the 1x1 projection convolution on the shortcut (F3 filters)",
+        }
+        strides = {
+            (1, 1, c, f1): (s, s),
+            (k, k, f1, f2): (1, 1),
+            (1, 1, f2, f3): (1, 1),
+            (1, 1, c, f3): (s, s),
+        }
+        _check_structure(model, label, kernels, strides, 4, (k, k, f1, f2))
+        _check_inference_mode(model, label, shape)
+        reference = _reference(convolutional_block, shape, _bn_epsilon(model), k, f, strides=s)
+        _compare_with_reference(model, reference, label, shape)
 
 
 # ----------------------------------------------------------------------------- counting and option A

@@ -137,14 +137,24 @@ class TrainConfig:
 
     def __post_init__(self):
         _validate.positive_int("epochs", self.epochs)
-        for name in ("learning_rate", "warmup_epochs", "momentum", "weight_decay", "label_smoothing"):
+        _validate.positive_int("seed", self.seed, minimum=0)
+        for name in ("nesterov", "mixed_precision"):
+            if not isinstance(getattr(self, name), bool):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}.")
+        rules = {
+            "learning_rate": (lambda v: v > 0, "> 0"),
+            "warmup_epochs": (lambda v: 0 <= v <= self.epochs, f"in [0, epochs={self.epochs}]"),
+            "final_lr_fraction": (lambda v: 0 <= v <= 1, "in [0, 1]"),
+            "momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
+            "weight_decay": (lambda v: v >= 0, ">= 0"),
+            "label_smoothing": (lambda v: 0 <= v < 1, "in [0, 1)"),
+        }
+        for name, (ok, allowed) in rules.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ValueError(f"{name} must be a number >= 0, got {value!r}.")
-        if self.learning_rate <= 0:
-            raise ValueError(f"learning_rate must be > 0, got {self.learning_rate!r}.")
-        if self.warmup_epochs > self.epochs:
-            raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must not exceed epochs ({self.epochs}).")
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                raise TypeError(f"{name} must be a number {allowed}, got {value!r} ({type(value).__name__}).")
+            if not ok(value):
+                raise ValueError(f"{name} must be {allowed}, got {value!r}.")
 
     def replace(self, **changes) -> TrainConfig:
         """A copy with some fields changed: ``config.replace(epochs=2)``."""

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Debian packages the series uses: Graphviz (model graphs), Fashion-MNIST (offline data) and
-# Chromium (the slide tests render each deck headless; without it they are skipped).
+# Debian packages the series uses: Graphviz (model graphs), Fashion-MNIST (offline data),
+# Chromium (the slide tests render each deck headless) and npm (fetches reveal.js for the decks).
+# Without them the tests skip on a student's machine and fail under CI.
 # Installs them when running as root on Debian/Ubuntu; otherwise prints the line to run
 # and carries on (the notebooks then fall back to a text graph and Keras' download).
 set -euo pipefail
@@ -11,6 +12,10 @@ for p in "${packages[@]}"; do
     missing+=("$p")
   fi
 done
+# npm fetches reveal.js for the offline slide decks; Debian's package only where no npm is on the PATH
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   echo "system packages: ${packages[*]} already installed"
   exit 0

@@ -4,6 +4,8 @@ Each wrong implementation below is a mistake found in the seed notebooks or one 
 students commonly make; the test asserts the check fails *and* says the right thing.
 """
 
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -276,6 +278,125 @@ def test_the_advice_fits_the_mistake(check, fn, must_say, must_not_say):
         assert phrase not in text, text
 
 
+# ----------------------------------------------------------------------------- every argument is used
+
+
+def identity_fixed_kernel(x, kernel_size, filters, name=None):
+    """Ignores kernel_size: the middle convolution is always 3x3."""
+    return Activation("relu")(Add()([_main_path(x, 3, filters), x]))
+
+
+def conv_block_fixed_kernel(x, kernel_size, filters, strides=2, name=None):
+    return conv_block_keras_style(x, 3, filters, strides)
+
+
+def conv_block_fixed_strides_2(x, kernel_size, filters, strides=2, name=None):
+    """Hard-codes the stride of ResNet-50's later stages; its first stage uses strides=1."""
+    return conv_block_keras_style(x, kernel_size, filters, 2)
+
+
+def conv_block_fixed_strides_1(x, kernel_size, filters, strides=2, name=None):
+    return conv_block_keras_style(x, kernel_size, filters, 1)
+
+
+def conv_block_main_path_strides_2(x, kernel_size, filters, strides=2, name=None):
+    """Uses the strides argument on the shortcut only; the main path always has stride 2."""
+    shortcut = BatchNormalization()(Conv2D(filters[2], 1, strides=strides)(x))
+    x = _main_path(x, kernel_size, filters, 2)
+    return Activation("relu")(Add()([x, shortcut]))
+
+
+@pytest.mark.parametrize(
+    ("check", "fn", "must_say"),
+    [
+        (
+            checks.check_identity_block,
+            identity_fixed_kernel,
+            ["with kernel_size=5", "3x3 kernel", "use the kernel_size argument instead of a fixed 3"],
+        ),
+        (
+            checks.check_convolutional_block,
+            conv_block_fixed_kernel,
+            [
+                "with kernel_size=5, strides=1",
+                "3x3 kernel",
+                "use the kernel_size argument instead of a fixed 3",
+            ],
+        ),
+        (
+            checks.check_convolutional_block,
+            conv_block_fixed_strides_2,
+            ["with kernel_size=5, strides=1", "output shape is", "use the strides argument", "first stage"],
+        ),
+        (
+            checks.check_convolutional_block,
+            conv_block_fixed_strides_1,
+            ["with kernel_size=3, strides=2", "output shape is", "use the strides argument"],
+        ),
+        (
+            checks.check_convolutional_block,
+            conv_block_main_path_strides_2,
+            ["with kernel_size=5, strides=1", "different shapes", "use the strides argument"],
+        ),
+    ],
+)
+def test_a_block_that_ignores_an_argument_fails_naming_it(check, fn, must_say):
+    with pytest.raises(AssertionError) as err:
+        check(fn)
+    text = str(err.value)
+    for phrase in must_say:
+        assert phrase in text, text
+    assert "What to do:" in text
+
+
+# ----------------------------------------------------------------------------- undefined names
+
+
+def conv_block_missing_import(x, kernel_size, filters, strides=2, name=None):
+    x = ZeroPadding2D(1)(x)  # noqa: F821 - not imported
+    return conv_block_keras_style(x, kernel_size, filters, strides)
+
+
+def identity_block_typo(x, kernel_size, filters, name=None):
+    shortcut = x
+    x = _main_path(x, kernel_size, filters)
+    return Activaton("relu")(Add()([x, shortcut]))  # noqa: F821 - a typo
+
+
+@pytest.mark.parametrize(
+    ("check", "fn", "must_say", "must_not_say"),
+    [
+        (
+            checks.check_convolutional_block,
+            seed_conv_block,
+            ["uses a variable before giving it a value", "shortcut = x"],
+            ["not defined"],
+        ),
+        (
+            checks.check_convolutional_block,
+            conv_block_missing_import,
+            ["name 'ZeroPadding2D' is not defined", "from keras.layers import ZeroPadding2D", "spelling"],
+            ["before giving it a value", "shortcut = x"],
+        ),
+        (
+            checks.check_identity_block,
+            identity_block_typo,
+            ["name 'Activaton' is not defined", "spelling"],
+            ["before giving it a value", "shortcut = x"],
+        ),
+    ],
+)
+def test_a_name_error_gets_advice_that_fits(check, fn, must_say, must_not_say):
+    """An UnboundLocalError is the unsaved shortcut; any other NameError a missing import or a typo."""
+    with pytest.raises(AssertionError) as err:
+        check(fn)
+    text = str(err.value)
+    for phrase in must_say:
+        assert phrase in text, text
+    for phrase in must_not_say:
+        assert phrase not in text, text
+
+
 # ----------------------------------------------------------------------------- counting exercises
 
 
@@ -437,3 +558,33 @@ def test_unwritten_count_and_shortcut_exercises_say_so():
     ):
         with pytest.raises(AssertionError, match="not written yet"):
             check(stub)
+
+
+def test_every_check_says_when_the_exercise_is_not_written_yet():
+    """Each check calls the student's function through _build or _call, never directly.
+
+    The checks are found by name, so a new check is covered too; one test for all of them
+    (each check is fast on a stub) keeps the file quick.
+    """
+
+    def stub(*args, **kwargs):
+        raise NotImplementedError
+
+    found = {
+        name: fn
+        for name, fn in inspect.getmembers(checks, inspect.isfunction)
+        if name.startswith("check_") and fn.__module__ == checks.__name__
+    }
+    assert {"check_identity_block", "check_convolutional_block", "check_smooth_labels"} <= set(found)
+    wrong = {}
+    for name, check in found.items():
+        try:
+            check(stub)
+        except AssertionError as err:
+            if "not written yet" not in str(err):
+                wrong[name] = f"AssertionError without 'not written yet': {err}"
+        except Exception as err:  # report every check that lets the stub's error out
+            wrong[name] = f"{err.__class__.__name__} escaped the check: {err!r}"
+        else:
+            wrong[name] = "the check passed a stub"
+    assert not wrong, "\n".join(f"{name}: {why}" for name, why in wrong.items())

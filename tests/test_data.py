@@ -8,15 +8,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from prerequisites import require
 
 import resnet_lib as rl
 from resnet_lib import data
 
 FASHION_DIR = data.DEBIAN_FASHION_MNIST_DIR
-needs_fashion = pytest.mark.skipif(
-    not all((FASHION_DIR / f).is_file() for f in data.FASHION_MNIST_FILES),
-    reason="Debian's dataset-fashion-mnist is not installed (make setup installs it as root)",
-)
+
+
+@pytest.fixture
+def debian_fashion_mnist():
+    require(
+        all((FASHION_DIR / f).is_file() for f in data.FASHION_MNIST_FILES),
+        "Debian's dataset-fashion-mnist is not installed (make setup installs it as root)",
+    )
+
+
+needs_fashion = pytest.mark.usefixtures("debian_fashion_mnist")
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ import keras
 import matplotlib
 import numpy as np
 import pytest
+from prerequisites import require
 
 import resnet_lib as rl
 from resnet_lib import plotting
@@ -20,8 +21,8 @@ def _small_model():
     return rl.cifar_resnet(8, input_shape=(16, 16, 1), classes=3, width=4)
 
 
-@pytest.mark.skipif(not plotting.graphviz_available(), reason="Graphviz's dot is not installed")
 def test_model_graph_with_graphviz(tmp_path):
+    require(plotting.graphviz_available(), "Graphviz's dot is not installed (make setup installs graphviz)")
     graph = rl.plot_model_graph(_small_model(), tmp_path / "g" / "graph.png")
     assert not graph.fallback
     _png_ok(graph.path)

@@ -38,3 +38,15 @@ def test_setup_seeds_and_makes_folders(tmp_path, monkeypatch):
     np.testing.assert_array_equal(a, np.random.rand(3))
     assert s.fast and s.pick(1, 20) == 1 and s.checkpoints.is_dir() and s.logs.is_dir()
     assert session.setup(fast=False).pick(1, 20) == 20
+
+
+def test_a_missing_prerequisite_skips_here_and_fails_under_ci(monkeypatch):
+    from prerequisites import require
+
+    require(True, "present")  # nothing happens
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="graphviz"):
+        require(False, "graphviz is missing")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="graphviz is missing.*fails the run"):
+        require(False, "graphviz is missing")

@@ -5,7 +5,8 @@ from its npm package. Headless Chromium then takes a screenshot of the first sli
 second: both must carry ink (not a blank page), and they must differ, which they only do when
 reveal.js has loaded and lays the lesson out as slides (without it the page is one long
 document and the two screenshots are the same). Needs Debian's chromium (``make system``
-installs it) and npm for the first download of reveal.js; without them these tests skip.
+installs it) and npm for the first download of reveal.js; without them these tests skip, and fail
+where ``CI`` is set (tests/prerequisites.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import slides  # noqa: E402
 from nbtools import notebook_paths  # noqa: E402
+from prerequisites import require  # noqa: E402
 
 PATHS = notebook_paths()
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -77,8 +79,11 @@ def test_executed_copy_is_used_only_when_current(tmp_path):
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory):
     out = tmp_path_factory.mktemp("slides")
-    if not slides.vendor(out):
-        pytest.skip("npm is not available to fetch reveal.js (decks would load it from the internet)")
+    require(
+        slides.vendor(out),
+        "reveal.js could not be copied into the decks: npm is missing or `npm pack` failed "
+        "(see the output above); without it the decks would load reveal.js from the internet",
+    )
     nowhere = out / "no-executed-notebooks"
     return {p.name: slides.build_deck(p, out, local=True, executed=nowhere) for p in PATHS}
 
@@ -105,9 +110,9 @@ def ink(image: np.ndarray) -> float:
     return float((np.abs(flat - background).max(axis=1) > 0.2).mean())
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (make system installs it)")
 @pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
 def test_deck_renders_its_first_slides(decks, path, tmp_path):
+    require(CHROMIUM is not None, "Debian's chromium is not installed (make system installs it)")
     deck = decks[path.name]
     html = deck.read_text(encoding="utf-8")
     assert html.count("<section") >= 5, f"{deck.name} has fewer than five slides"

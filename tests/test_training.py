@@ -47,6 +47,34 @@ def test_schedule_warms_up_then_decays_to_its_floor():
     assert isinstance(clone, training.WarmupCosineDecay) and float(clone(37)) == pytest.approx(lr[37])
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "error", "allowed"),
+    [
+        ("epochs", 0, ValueError, ">= 1"),
+        ("epochs", 2.5, TypeError, "integer"),
+        ("learning_rate", 0.0, ValueError, "> 0"),
+        ("learning_rate", "0.1", TypeError, "number"),
+        ("warmup_epochs", 3, ValueError, "[0, epochs=2]"),
+        ("warmup_epochs", -1, ValueError, "[0, epochs=2]"),
+        ("final_lr_fraction", 1.5, ValueError, "[0, 1]"),
+        ("momentum", 5, ValueError, "[0, 1)"),
+        ("momentum", 1.0, ValueError, "[0, 1)"),
+        ("nesterov", "no", TypeError, "True or False"),
+        ("weight_decay", -1e-4, ValueError, ">= 0"),
+        ("weight_decay", float("nan"), TypeError, ">= 0"),
+        ("label_smoothing", 3, ValueError, "[0, 1)"),
+        ("mixed_precision", 1, TypeError, "True or False"),
+        ("seed", -1, ValueError, ">= 0"),
+        ("seed", 1.0, TypeError, "integer"),
+    ],
+)
+def test_every_config_field_is_validated_by_name(field, value, error, allowed):
+    with pytest.raises(error) as err:
+        training.TrainConfig(**{"epochs": 2, field: value})
+    message = str(err.value)
+    assert message.startswith(field) and allowed in message and repr(value) in message, message
+
+
 def test_bad_arguments_are_explained():
     with pytest.raises(ValueError, match="warmup_steps"):
         training.WarmupCosineDecay(0.1, total_steps=10, warmup_steps=20)
@@ -107,8 +135,23 @@ def test_interrupted_run_resumes_from_last_checkpoint(tmp_path, tiny_data):
     assert state["epoch"] == 1 and not state["finished"] and len(state["history"]["loss"]) == 1
     assert not list(tmp_path.glob(".*")), "no temporary files may be left behind"
 
+    saved = keras.models.load_model(tmp_path / state["checkpoint"], safe_mode=True).optimizer
+    saved = {v.path: np.array(v) for v in saved.variables}
+    momenta = [value for path, value in saved.items() if "momentum" in path]
+    assert momenta and any(np.abs(m).max() > 0 for m in momenta), "the checkpoint must hold the momenta"
+
+    class OptimizerAtStart(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.variables = {v.path: np.array(v) for v in self.model.optimizer.variables}
+
+    at_start = OptimizerAtStart()
     logs = tmp_path.parent / f"{tmp_path.name}_logs"
-    resumed = training.train(tiny_model, ds, None, TINY, checkpoint_dir=tmp_path, log_dir=logs, verbose=0)
+    resumed = training.train(
+        tiny_model, ds, None, TINY, checkpoint_dir=tmp_path, log_dir=logs, verbose=0, callbacks=[at_start]
+    )
+    assert sorted(at_start.variables) == sorted(saved), "the resumed optimizer must have the saved variables"
+    for path, value in saved.items():
+        np.testing.assert_array_equal(at_start.variables[path], value, err_msg=f"{path} was not restored")
     assert list(logs.rglob("events.out.tfevents.*")), "TensorBoard logs must be written"
     assert resumed.initial_epoch == 1 and resumed.epochs_done == 2
     assert int(resumed.model.optimizer.iterations) == 2 * STEPS, "the optimizer state must carry over"

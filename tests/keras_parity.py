@@ -1,0 +1,26 @@
+"""Comparisons of a resnet_lib network with its keras.applications twin, shared by the model tests."""
+
+import numpy as np
+
+import resnet_lib as rl
+from resnet_lib import analysis
+
+
+def assert_same_function(mine, ref, input_shape=(224, 224, 3)):
+    """After random weights (moving statistics included) are copied over, the scores before the
+    softmax agree exactly. Probabilities of an untrained net would hide a wrong BatchNormalization
+    epsilon: with fresh statistics BN is nearly the identity and the softmax is nearly uniform."""
+    analysis.randomize_weights(ref, seed=1)
+    assert rl.copy_weights_by_name(ref, mine) == sum(1 for layer in ref.layers if layer.weights)
+    x = np.random.default_rng(0).normal(0, 1, (2, *input_shape)).astype("float32")
+    difference = analysis.relative_difference(mine, ref, x)
+    assert difference <= 1e-6, f"pre-softmax outputs differ by {difference:.3g} of their scale"
+
+
+def assert_same_layers(mine, ref):
+    """Layer by layer: the same name, type, output shape and parameter count."""
+    assert len(mine.layers) == len(ref.layers)
+    for a, b in zip(mine.layers[1:], ref.layers[1:]):
+        assert (a.name, type(a).__name__) == (b.name, type(b).__name__)
+        assert a.output.shape == b.output.shape, a.name
+        assert a.count_params() == b.count_params(), a.name
