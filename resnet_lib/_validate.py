@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import keras
+import numpy as np
+
 
 def positive_int(name: str, value, *, minimum: int = 1) -> int:
     """Return ``value`` as an int, or raise if it is not an integer >= ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, int | _np_integer()):
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
     if value < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
@@ -67,16 +70,8 @@ def image_shape(name: str, value, *, min_size: int, channels: Sequence[int] | No
     return (h, w, c)
 
 
-def _np_integer():
-    import numpy as np
-
-    return np.integer
-
-
 def keras_model(name: str, value):
     """Raise ``TypeError`` unless ``value`` is a built ``keras.Model``."""
-    import keras
-
     if not isinstance(value, keras.Model):
         raise TypeError(
             f"{name} must be a keras.Model (for example rl.resnet50()), got {type(value).__name__}."

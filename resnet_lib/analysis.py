@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from . import _validate
 
@@ -73,8 +75,6 @@ def logits(model, x):
     them hides differences; the scores before the softmax do not. A model without a
     Dense top returns its output unchanged. Inference mode.
     """
-    import keras
-
     _validate.keras_model("model", model)
     head = model.layers[-1]
     if not isinstance(head, keras.layers.Dense):
@@ -131,8 +131,6 @@ def count_multiply_adds(model) -> int:
 
 
 def _all_layers(model):
-    import keras
-
     for layer in model.layers:
         if isinstance(layer, keras.Model):
             yield from _all_layers(layer)
@@ -142,8 +140,6 @@ def _all_layers(model):
 
 def kernel_layers(model):
     """The Conv2D and Dense layers of ``model``, input side first."""
-    import keras
-
     return [
         layer for layer in _all_layers(model) if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
     ]
@@ -157,9 +153,6 @@ def gradient_norms(model, x, y):
     BatchNormalization uses the batch's statistics as it does in the first step.
     Returns a list of floats, input side first.
     """
-    import keras
-    import tensorflow as tf
-
     _validate.keras_model("model", model)
     if len(x) != len(y):
         raise ValueError(f"x and y must have the same length; got {len(x)} inputs and {len(y)} labels.")
@@ -178,8 +171,6 @@ def multiply_adds_by_layer(model) -> dict:
     The per-layer terms of ``count_multiply_adds`` (one image), so a table can show
     where a network spends its arithmetic; ``count_multiply_adds`` is their sum.
     """
-    import keras
-
     _validate.keras_model("model", model)
     counts = {}
     for layer in _all_layers(model):

@@ -16,12 +16,15 @@ from __future__ import annotations
 
 import gzip
 import os
+import pickle
 import tarfile
 import tempfile
 import zlib
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 from . import _validate
 
@@ -80,9 +83,16 @@ class DatasetError(RuntimeError):
 
 
 def _keras_cache_dir(subdir: str) -> Path:
-    from keras.src.backend.config import keras_home  # the folder keras.utils.get_file uses
+    """The folder where ``keras.utils.get_file`` keeps a dataset, by Keras' documented rule.
 
-    return Path(keras_home()) / "datasets" / subdir
+    ``$KERAS_HOME`` when set, else ``~/.keras`` (``/tmp/.keras`` when the home folder is
+    not writable), then ``datasets/<subdir>``.
+    """
+    home = os.environ.get("KERAS_HOME")
+    if home is None:
+        base = Path.home() if os.access(Path.home(), os.W_OK) else Path("/tmp")
+        home = base / ".keras"
+    return Path(home) / "datasets" / subdir
 
 
 def _fashion_mnist_source(data_dir) -> Path | None:
@@ -133,8 +143,6 @@ def load_fashion_mnist(data_dir=None):
     (``data_dir``, ``$RESNET_FASHION_MNIST_DIR``, Debian's ``dataset-fashion-mnist``),
     otherwise lets Keras download it.
     """
-    import keras
-
     source = _fashion_mnist_source(data_dir)
     cache = _keras_cache_dir("fashion-mnist")
     if source is not None:
@@ -184,12 +192,40 @@ def _cifar10_batches_dir(source: Path) -> Path:
     return _cifar10_batches_dir(extract_to)
 
 
+class _ArraysOnlyUnpickler(pickle.Unpickler):
+    """Unpickles dicts, lists, bytes and numpy arrays; refuses every other class.
+
+    A pickle can name any function to call while loading; a CIFAR batch needs only
+    numpy's array constructors, so a file that asks for anything else is refused
+    before any of its code runs.
+    """
+
+    ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self.ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(
+            f"Refusing to deserialize {module}.{name}: a CIFAR batch holds only arrays."
+        )
+
+
+def _load_batch(path: Path):
+    """One CIFAR-10 batch file: uint8 images ``(n, 3, 32, 32)`` and a list of ``n`` labels."""
+    with open(path, "rb") as f:
+        batch = _ArraysOnlyUnpickler(f, encoding="bytes").load()
+    if not isinstance(batch, dict):
+        raise ValueError(f"expected a dict of arrays, found a {type(batch).__name__}")
+    images = np.asarray(batch[b"data"], dtype="uint8")
+    return images.reshape(len(images), 3, 32, 32), list(batch[b"labels"])
+
+
 def _read_cifar10_batches(folder: Path):
-    import pickle
-
-    # Keras' own reader: its restricted unpickler rebuilds numpy arrays and refuses anything else.
-    from keras.src.datasets.cifar import load_batch
-
     names = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
     missing = [n for n in names if not (folder / n).is_file()]
     if missing:
@@ -200,7 +236,7 @@ def _read_cifar10_batches(folder: Path):
     parts = []
     for n in names:
         try:
-            data, labels = load_batch(str(folder / n))
+            data, labels = _load_batch(folder / n)
         except (pickle.UnpicklingError, EOFError, KeyError, ValueError, OSError) as err:
             raise DatasetError(
                 f"{folder / n} is damaged ({err.__class__.__name__}: {err}). "
@@ -221,8 +257,6 @@ def load_cifar10(data_dir=None):
     The batches are pickles; Keras' reader refuses any pickled object other than
     numpy arrays, so a tampered file raises ``DatasetError`` instead of running code.
     """
-    import keras
-
     source = data_dir or os.environ.get(CIFAR10_ENV)
     if source:
         return _read_cifar10_batches(_cifar10_batches_dir(Path(source)))
@@ -278,8 +312,6 @@ def random_crop_flip(images, seed, pad=4, flip=True):
     The work is a few vectorised gathers on the batch tensor, cheaper on a CPU than
     a per-image ``map``.
     """
-    import tensorflow as tf
-
     shape = tf.shape(images)
     b, h, w = shape[0], shape[1], shape[2]
     seeds = tf.random.experimental.stateless_split(tf.cast(seed, tf.int64), 3)
@@ -316,8 +348,6 @@ def make_dataset(
     is shuffled each epoch and, unless ``augment=False``, randomly cropped (``pad``
     pixels) and flipped per batch.
     """
-    import tensorflow as tf
-
     x = np.asarray(x)
     y = np.asarray(y).reshape(-1)
     if x.ndim != 4:

@@ -7,12 +7,16 @@ Every plotting function returns the matplotlib ``Figure`` (or, for graphs, a
 from __future__ import annotations
 
 import html
+import importlib.util
 import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
+import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from . import _validate
 
@@ -57,28 +61,31 @@ class ModelGraph:
 
 
 def graphviz_available() -> bool:
-    """True when pydot imports and Graphviz's ``dot`` program is on the PATH."""
-    try:
-        import pydot  # noqa: F401
-    except ImportError:
-        return False
-    return shutil.which("dot") is not None
+    """True when pydot is installed and Graphviz's ``dot`` program is on the PATH."""
+    return importlib.util.find_spec("pydot") is not None and shutil.which("dot") is not None
+
+
+def _tensor_sources(node) -> list:
+    """Names of the layers whose outputs appear in a serialised call (``inbound_nodes`` of a config)."""
+    if isinstance(node, dict):
+        if node.get("class_name") == "__keras_tensor__":
+            return [node["config"]["keras_history"][0]]
+        return [name for value in node.values() for name in _tensor_sources(value)]
+    if isinstance(node, list | tuple):
+        return [name for value in node for name in _tensor_sources(value)]
+    return []
 
 
 def model_graph_text(model) -> str:
-    """One line per layer: name, type, output shape and the layers feeding it."""
+    """One line per layer: name, type, output shape and the layers feeding it (from ``get_config``)."""
+    inbound = {
+        entry["name"]: _tensor_sources(entry["inbound_nodes"]) for entry in model.get_config()["layers"]
+    }
     rows = []
     for layer in model.layers:
-        inbound = []
-        for node in getattr(layer, "_inbound_nodes", []):
-            for tensor in node.input_tensors:
-                history = getattr(tensor, "_keras_history", None)
-                if history is not None:
-                    inbound.append(history.operation.name)
-        shape = getattr(layer, "output", None)
-        shape = tuple(shape.shape) if shape is not None and hasattr(shape, "shape") else "?"
-        source = f" <- {', '.join(inbound)}" if inbound else ""
-        rows.append(f"{layer.name} ({layer.__class__.__name__}) {shape}{source}")
+        sources = inbound.get(layer.name, [])
+        source = f" <- {', '.join(sources)}" if sources else ""
+        rows.append(f"{layer.name} ({layer.__class__.__name__}) {tuple(layer.output.shape)}{source}")
     return "\n".join(rows)
 
 
@@ -88,8 +95,6 @@ def plot_model_graph(model, path, *, show_shapes=True, show_layer_names=True, ra
     Without Graphviz, prints how to install it and writes a text rendering next to
     ``path`` (``.txt``) instead; the returned ``ModelGraph`` says which happened.
     """
-    import keras
-
     _validate.keras_model("model", model)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,9 +136,6 @@ def plot_training_curves(histories, metrics=("loss", "accuracy"), *, path=None, 
     solid, validation (``val_<metric>``) dashed. Raises ``ValueError`` naming the
     metric and what the history holds when a metric is missing.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
     if isinstance(metrics, str):
         metrics = (metrics,)
     if hasattr(histories, "history") or (
@@ -176,8 +178,6 @@ def plot_training_curves(histories, metrics=("loss", "accuracy"), *, path=None, 
 
 def plot_gradient_norms(norms, *, path=None, title="Gradient norm per layer at initialisation"):
     """Per-layer gradient norms, input side on the left; ``norms``: ``{label: [norm, ...]}``."""
-    import matplotlib.pyplot as plt
-
     fig, ax = plt.subplots(figsize=(8, 4))
     for label, values in norms.items():
         values = np.asarray(values, dtype=float)
@@ -196,8 +196,6 @@ def plot_image_grid(images, labels, class_names, predictions=None, *, columns=8,
 
     ``images``: ``(n, H, W)`` or ``(n, H, W, C)``, uint8 or float.
     """
-    import matplotlib.pyplot as plt
-
     images = np.asarray(images)
     n = len(images)
     if n == 0:
@@ -228,8 +226,6 @@ def plot_image_grid(images, labels, class_names, predictions=None, *, columns=8,
 
 def plot_confusion_matrix(labels, predictions, class_names, *, path=None, normalize=True):
     """Confusion matrix of integer ``labels`` vs ``predictions`` (rows: true class)."""
-    import matplotlib.pyplot as plt
-
     k = len(class_names)
     cm = np.zeros((k, k), dtype=int)
     np.add.at(cm, (np.asarray(labels, int).reshape(-1), np.asarray(predictions, int).reshape(-1)), 1)
@@ -268,8 +264,6 @@ def plot_bars(values, *, ylabel, xlabel=None, title=None, log=False, annotate=Tr
     gets its own colour and a legend entry. ``annotate`` writes each bar's value
     (with thousands separators) above it.
     """
-    import matplotlib.pyplot as plt
-
     if not isinstance(values, Mapping) or not values:
         raise ValueError(f"values must be a non-empty mapping {{category: number}}; got {values!r}.")
     grouped = all(isinstance(v, Mapping) for v in values.values())
@@ -310,8 +304,6 @@ def plot_output_vs_input(panels, *, max_points=5000, seed=0, path=None, title=No
     they are flattened). A function that passes its input through unchanged puts every
     point on the dashed diagonal. At most ``max_points`` points per panel are drawn.
     """
-    import matplotlib.pyplot as plt
-
     if not isinstance(panels, Mapping) or not panels:
         raise ValueError("panels must be a non-empty mapping {label: (inputs, outputs)}.")
     rng = np.random.default_rng(seed)
@@ -347,8 +339,6 @@ def plot_learning_rate(
     ``resnet_lib.training.WarmupCosineDecay``) or a sequence of per-step values. With
     ``steps_per_epoch`` the x axis counts epochs instead of steps.
     """
-    import matplotlib.pyplot as plt
-
     if callable(schedules) or not isinstance(schedules, Mapping):
         schedules = {"": schedules}
     if isinstance(total_steps, bool) or not isinstance(total_steps, int | np.integer) or total_steps < 1:

@@ -7,7 +7,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+import keras
+import matplotlib
 import numpy as np
+import tensorflow as tf
+
+from . import _validate
 
 #: Set to 1 for fast mode (small data, few epochs), 0 for full mode. Unset: fast when CI is set.
 FAST_ENV = "RESNET_FAST"
@@ -51,9 +56,6 @@ class Session:
 
 def seed_everything(seed: int = 0, deterministic: bool = True) -> None:
     """Seed Python, NumPy, TensorFlow and Keras; make TF ops deterministic on CPU."""
-    import keras
-    import tensorflow as tf
-
     random.seed(seed)
     np.random.seed(seed)
     keras.utils.set_random_seed(seed)
@@ -67,10 +69,6 @@ def setup(seed: int = 0, *, fast: bool | None = None, deterministic: bool = True
     Returns a ``Session`` whose ``fast`` flag and ``pick(fast, full)`` helper size the
     data and epochs, and whose paths point into the project (``build/`` for outputs).
     """
-    import matplotlib
-
-    from . import _validate
-
     seed = _validate.positive_int("seed", seed, minimum=0)
     seed_everything(seed, deterministic)
     if fast is None:

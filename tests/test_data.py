@@ -33,7 +33,8 @@ def keras_home(tmp_path, monkeypatch):
     import keras.src.backend.config as config
     import keras.src.utils.file_utils as file_utils
 
-    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path / "keras"))
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))  # read by resnet_lib
+    monkeypatch.setattr(config, "_KERAS_DIR", str(tmp_path / "keras"))  # Keras read it at import
 
     def no_internet(url, *args, **kwargs):
         raise file_utils.urllib.error.URLError("no internet in this test")
