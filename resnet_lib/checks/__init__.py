@@ -1,16 +1,11 @@
 """Exercise checks: test a student's function by its properties and explain what is wrong.
 
-Each ``check_*(fn)`` calls the student's function the way the lesson's exercise describes,
-returns quietly when it is right, and otherwise raises ``AssertionError`` with a plain-words
-explanation of the first problem found and a line starting "What to do:". A function that
-still raises ``NotImplementedError`` is reported as "not written yet".
-
-The block checks build the block on a small input for two sets of arguments (kernel sizes 3
-and 5; for the convolutional block strides 2 and 1) and test properties: shapes, which
-convolutions exist and where the stride is, that the shortcut is added, the ReLU after the
-addition, BatchNormalization in inference mode, and the output with fixed weights. They do
-not rely on layer names or the order in which layers were created, so any correct way of
-writing the block passes. One module per lesson holds that lesson's checks.
+Each ``check_*(fn)`` calls the function as its lesson's exercise describes and returns quietly
+when it is right; otherwise it raises ``AssertionError`` naming the first problem and, on a line
+starting "What to do:", the fix ("not written yet" while the function raises NotImplementedError).
+The block checks test properties (shapes, convolutions and strides, the shortcut, the ReLU after
+the addition, BatchNormalization in inference mode, the output with fixed weights), not layer
+names or order, so any right way of writing a block passes. One module per lesson.
 """
 
 from .lesson01 import check_conv_stack, check_gradient_spread

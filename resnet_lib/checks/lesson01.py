@@ -1,6 +1,4 @@
-"""Checks of lesson 01 (why residual connections): the gradient spread and the stack without BatchNormalization."""
-
-from __future__ import annotations
+"""Checks of lesson 01 (why residual connections): a gradient spread, a stack without BatchNormalization."""
 
 import keras
 import numpy as np
@@ -18,7 +16,7 @@ def _probe(n: int, classes: int):
 
 
 def check_gradient_spread(fn) -> None:
-    """Check ``fn(model, images, labels) -> float``: max / min of ``rl.gradient_norms`` on a plain network."""
+    """Check ``fn(model, images, labels) -> float``, max / min of ``rl.gradient_norms`` on a plain network."""
     what = "gradient_spread"
     model = cifar_resnet(8, input_shape=(12, 12, 1), classes=3, width=4, residual=False)
     images, labels = _probe(16, 3)
@@ -26,11 +24,7 @@ def check_gradient_spread(fn) -> None:
     norms = gradient_norms(model, images, labels)
     want = max(norms) / min(norms)
     if not isinstance(got, float):
-        fail(
-            what,
-            f"your function returned {got!r} ({type(got).__name__}).",
-            "return a Python float: float(...).",
-        )
+        fail(what, f"your function returned {got!r} ({type(got).__name__}).", "return a Python float.")
     if got < 1.0:
         fail(
             what,
@@ -40,64 +34,44 @@ def check_gradient_spread(fn) -> None:
     if not np.isclose(got, want, rtol=1e-3):
         fail(
             what,
-            f"your function returned {got:.4g}, the spread of this network's gradient norms is {want:.4g}.",
+            f"your function returned {got:.4g}; the gradient norms of this network spread by {want:.4g}.",
             "take max(norms) / min(norms) of the list rl.gradient_norms(model, images, labels) returns.",
         )
 
 
 def check_conv_stack(fn) -> None:
-    """Check ``fn(blocks, residual, width, input_shape, classes) -> keras.Model``, a stack without BatchNormalization.
+    """Check ``fn(blocks, residual, width, input_shape, classes) -> keras.Model``, without BatchNormalization.
 
-    Checks the layers of the plain and the residual stack with 3 blocks, then that with 12
-    blocks the gradient reaching the plain stack's stem is far smaller than the residual one's.
+    Checks the layers of the plain and the residual stack of 3 blocks, then that with 12 blocks
+    the gradient reaching the plain stack's stem is far smaller than the residual one's.
     """
     what = "conv_stack"
 
     def build(blocks, residual):
         return call(fn, what, blocks, residual=residual, width=4, input_shape=(12, 12, 1), classes=5)
 
-    nets = {residual: build(3, residual) for residual in (False, True)}
-    for residual, model in nets.items():
+    stacks = {residual: build(3, residual) for residual in (False, True)}
+    for residual, model in stacks.items():
         kind, adds = ("residual", 3) if residual else ("plain", 0)
         if not isinstance(model, keras.Model):
-            fail(
-                what,
-                f"your function returned {type(model).__name__}.",
-                "return keras.Model(inputs, outputs).",
-            )
+            fail(what, f"your function returned a {type(model).__name__}.", "return a keras.Model.")
         if tuple(model.output.shape) != (None, 5):
+            problem = f"with classes=5 the {kind} stack's output shape is {tuple(model.output.shape)}."
+            fail(what, problem, "end with global average pooling and Dense(classes, activation='softmax').")
+        kernels = [tuple(layer.kernel.shape) for layer in model.layers if isinstance(layer, Conv2D)]
+        if len(kernels) != 7 or any(k[:2] + k[3:] != (3, 3, 4) for k in kernels):
+            problem = f"with blocks=3 and width=4 the {kind} stack has convolution kernels {kernels}."
             fail(
-                what,
-                f"with classes=5 the {kind} stack's output shape is {tuple(model.output.shape)}, not (None, 5).",
-                "end with global average pooling and Dense(classes, activation='softmax').",
-            )
-        convs = [layer for layer in model.layers if isinstance(layer, Conv2D)]
-        if len(convs) != 7 or any((*c.kernel.shape[:2], c.kernel.shape[-1]) != (3, 3, 4) for c in convs):
-            fail(
-                what,
-                f"with blocks=3 and width=4 the {kind} stack has convolutions with kernel shapes "
-                f"{[tuple(c.kernel.shape) for c in convs]}.",
-                "use 7 convolutions (the stem plus two per block), each 3x3 with `width` filters.",
+                what, problem, "use 7 convolutions (the stem, two per block), each 3x3 with `width` filters."
             )
         if any(isinstance(layer, BatchNormalization) for layer in model.layers):
-            fail(
-                what,
-                f"the {kind} stack has BatchNormalization layers.",
-                "leave BatchNormalization out of it.",
-            )
+            fail(what, f"the {kind} stack has BatchNormalization layers.", "leave BatchNormalization out.")
         found = sum(isinstance(layer, Add) for layer in model.layers)
         if found != adds:
-            fail(
-                what,
-                f"the {kind} stack has {found} Add layers; expected {adds}.",
-                "add the block's input after its second convolution when residual is true, and only then.",
-            )
-    if nets[False].count_params() != nets[True].count_params():
-        fail(
-            what,
-            "the plain and residual stacks have different parameter counts.",
-            "identity shortcuts add none.",
-        )
+            problem = f"the {kind} stack has {found} Add layers; expected {adds}."
+            fail(what, problem, "add each block's input after its second convolution when residual is true.")
+    if stacks[False].count_params() != stacks[True].count_params():
+        fail(what, "the plain and residual stacks have different parameter counts.", "shortcuts add none.")
     images, labels = _probe(32, 5)
     stem = {}
     for residual in (False, True):
@@ -109,5 +83,5 @@ def check_conv_stack(fn) -> None:
             f"with 12 blocks the plain stack's stem gets a gradient of {stem[False]:.3g} and the residual "
             f"one {stem[True]:.3g}; without BatchNormalization the plain one should be far smaller.",
             "save each block's input before its first convolution (shortcut = x), put a ReLU after each "
-            "convolution (after the addition for a block's second one) and keep Keras' default initialisers.",
+            "convolution (for a block's second one, after the addition), keep Keras' default initialisers.",
         )

@@ -1,7 +1,5 @@
 """Checks of lesson 02 (the identity block): the block itself and its parameter count by hand."""
 
-from __future__ import annotations
-
 import keras
 
 from ..blocks import identity_block

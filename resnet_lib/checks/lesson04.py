@@ -1,7 +1,5 @@
 """Checks of lesson 04 (ResNet-50): parameter counts of a stage and of the whole network by hand."""
 
-from __future__ import annotations
-
 import keras
 
 from ..blocks import convolutional_block, identity_block

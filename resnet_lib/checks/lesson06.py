@@ -1,6 +1,4 @@
-"""Checks of lesson 06 (variants and cost): a bottleneck block's multiply-adds and a ResNet's depth by hand."""
-
-from __future__ import annotations
+"""Checks of lesson 06 (variants and cost): a bottleneck block's multiply-adds, and a ResNet's depth."""
 
 import keras
 
@@ -17,15 +15,13 @@ _MADDS_CASES = ((56, 256, 64, 1), (56, 64, 64, 1), (56, 256, 128, 2), (14, 1024,
 def check_bottleneck_multiply_adds(fn) -> None:
     """Check ``fn(size, in_channels, width, strides) -> int``, a bottleneck block's multiply-adds by hand.
 
-    The block reads ``size x size x in_channels``, has filters ``(width, width, 4 * width)``
-    and the stride on its first 1x1 convolution, and a projection shortcut when ``strides != 1``
-    or ``in_channels != 4 * width``. Compares with ``count_multiply_adds`` of the library's
-    block, naming a classic slip when it finds one.
+    The block reads ``size x size x in_channels``, has filters ``(width, width, 4 * width)``, the
+    stride on its first 1x1 convolution, and a projection shortcut when ``strides != 1`` or
+    ``in_channels != 4 * width``. Compares with ``count_multiply_adds`` of the library's block.
     """
     what = "bottleneck_multiply_adds"
     for size, c_in, width, strides in _MADDS_CASES:
-        filters = (width, width, 4 * width)
-        inputs = keras.Input(shape=(size, size, c_in))
+        inputs, filters = keras.Input(shape=(size, size, c_in)), (width, width, 4 * width)
         projection = strides != 1 or c_in != 4 * width
         if projection:
             outputs = convolutional_block(inputs, 3, filters, strides)
@@ -36,13 +32,11 @@ def check_bottleneck_multiply_adds(fn) -> None:
         got = whole_number(call(fn, what, size, c_in, width, strides), what, args)
         if got == want:
             continue
-        out = -(-size // strides)
-        projection_madds = out * out * c_in * 4 * width
+        projection_madds = (-(-size // strides)) ** 2 * c_in * 4 * width
         if projection and got == want - projection_madds:
             problem = "your count leaves out the 1x1 projection shortcut"
             advice = (
-                "the block changes the shape, so it has a projection: add out * out * in_channels * 4 * width, "
-                "with out = size // strides."
+                "the block changes the shape, so add its projection: out * out * in_channels * 4 * width."
             )
         elif not projection and got == want + projection_madds:
             problem = "this block has an identity shortcut (stride 1 and in_channels == 4 * width)"
@@ -52,8 +46,8 @@ def check_bottleneck_multiply_adds(fn) -> None:
         elif strides != 1 and got > want:
             problem = "your count is too large for a strided block"
             advice = (
-                "every convolution of the block produces the output grid, size // strides on a side: "
-                "use H_out * W_out of each convolution's output, not of the block's input."
+                "every convolution of the block produces the output grid, size // strides on a side: use "
+                "H_out * W_out of each convolution's output, not of the block's input."
             )
         else:
             problem = f"your count is off by {got - want:+,}"
@@ -66,15 +60,14 @@ def check_bottleneck_multiply_adds(fn) -> None:
 
 
 def check_depth_from_stages(fn) -> None:
-    """Check ``fn(kind, blocks_per_stage) -> int``, the number in a ResNet's name from its stages.
+    """Check ``fn(kind, blocks_per_stage) -> int``, the number in a ResNet's name, from its stages.
 
     ``kind`` is ``"basic"`` or ``"bottleneck"``; the number counts the stem convolution, 2 or 3
-    convolutions per block and the classifier, not the projection shortcuts. Checked on
-    ``resnet_lib.models.IMAGENET_STAGES`` and the 6n+2 CIFAR networks.
+    convolutions per block and the classifier, not the projection shortcuts.
     """
     what = "depth_from_stages"
-    cases = {**IMAGENET_STAGES, **{6 * n + 2: ("basic", (n, n, n)) for n in (3, 5, 9, 18)}}
-    for depth, (kind, stages) in cases.items():
+    cifar = {6 * n + 2: ("basic", (n, n, n)) for n in (3, 5, 9, 18)}
+    for depth, (kind, stages) in {**IMAGENET_STAGES, **cifar}.items():
         args = f"kind={kind!r}, blocks_per_stage={stages}"
         got = whole_number(call(fn, what, kind, stages), what, args)
         if got == depth:
@@ -84,5 +77,5 @@ def check_depth_from_stages(fn) -> None:
         elif got in (depth + len(stages), depth + len(stages) - 1):
             advice = "leave the 1x1 projection shortcuts out: the name counts the main path only."
         else:
-            advice = "a basic block has 2 convolutions, a bottleneck block 3; add 1 for the stem and 1 for the Dense layer."
-        fail(what, f"{kind} blocks {stages} make ResNet-{depth}, but your function returns {got}.", advice)
+            advice = "a basic block has 2 convolutions, a bottleneck one 3; add 1 for the stem, 1 for Dense."
+        fail(what, f"{kind} blocks {stages} make ResNet-{depth}, but your function gives {got}.", advice)

@@ -1,7 +1,5 @@
 """Check of lesson 07 (common mistakes): prediction with the training preprocessing."""
 
-from __future__ import annotations
-
 import keras
 import numpy as np
 
@@ -19,12 +17,7 @@ def check_predict_labels(fn) -> None:
     rng = np.random.default_rng(7)
     inputs = keras.Input(shape=(28, 28, 1))
     model = keras.Model(inputs, keras.layers.Dense(10, activation="softmax")(keras.layers.Flatten()(inputs)))
-    model.layers[-1].set_weights(
-        [
-            rng.normal(0.0, 0.05, size=(784, 10)).astype("float32"),
-            rng.normal(0.0, 1.0, size=10).astype("float32"),
-        ]
-    )
+    model.layers[-1].set_weights([rng.normal(0.0, 0.05, size=(784, 10)), rng.normal(0.0, 1.0, size=10)])
     images = rng.integers(0, 256, size=(64, 28, 28, 1)).astype("uint8")
     mean, std = np.array([0.2860], "float32"), np.array([0.3530], "float32")
 
@@ -40,14 +33,12 @@ def check_predict_labels(fn) -> None:
             "return the predicted class of each image: np.argmax(probabilities, axis=1).",
         )
     if got.shape != want.shape:
-        fail(
-            what,
-            f"expected one label per image, shape {want.shape}; got shape {got.shape}.",
-            "return a 1-D array of class indices.",
-        )
+        problem = f"expected one label per image, shape {want.shape}; got shape {got.shape}."
+        fail(what, problem, "return a 1-D array of class indices.")
     wrong = int(np.sum(got != want))
     if not wrong:
         return
+    problem = f"{wrong} of {len(images)} labels differ from those of the training pipeline"
     how = "preprocess exactly as in training: x = (images / 255 - mean) / std, in float32"
     slips = {
         "you feed the raw 0-255 pixel values": images,
@@ -55,13 +46,5 @@ def check_predict_labels(fn) -> None:
     }
     for slip, x in slips.items():
         if np.array_equal(got, labels_for(x)):
-            fail(
-                what,
-                f"{wrong} of {len(images)} labels differ from the training pipeline's: {slip}.",
-                how + ".",
-            )
-    fail(
-        what,
-        f"{wrong} of {len(images)} labels differ from those of the training pipeline.",
-        how + ", then take np.argmax of the model's output over axis 1.",
-    )
+            fail(what, f"{problem}: {slip}.", f"{how}.")
+    fail(what, f"{problem}.", f"{how}, then take np.argmax of the model's output over axis 1.")
