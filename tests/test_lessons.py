@@ -16,6 +16,7 @@ import pytest
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 LESSONS = (
+    "01_why_residual",
     "02_identity_block",
     "03_convolutional_block",
     "04_resnet50",

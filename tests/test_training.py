@@ -261,32 +261,3 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert len(report["loss"]) == 2 and all(np.isfinite(report["loss"]))
     assert report["iterations"] == 2 * STEPS
     assert training.read_checkpoint_state(tmp_path)["finished"]
-
-
-def _warmup_cosine(step, peak, total_steps, warmup_steps, final_fraction, *, plus_one=True, clip=True):
-    if step < warmup_steps:
-        return peak * (step + plus_one) / warmup_steps
-    t = (step - warmup_steps) / max(total_steps - warmup_steps, 1)
-    t = min(t, 1.0) if clip else t
-    return peak * (final_fraction + (1 - final_fraction) * 0.5 * (1 + np.cos(np.pi * t)))
-
-
-def test_exercise_checks_accept_right_and_explain_wrong_answers():
-    rl.checks.check_warmup_cosine(_warmup_cosine)
-    with pytest.raises(AssertionError, match=r"\(step \+ 1\)"):
-        rl.checks.check_warmup_cosine(lambda *a: _warmup_cosine(*a, plus_one=False))
-    with pytest.raises(AssertionError, match="clip t to 1"):
-        rl.checks.check_warmup_cosine(lambda *a: _warmup_cosine(*a, clip=False))
-
-    def smooth(labels, classes, eps, on_true=1.0):
-        targets = np.full((len(labels), classes), eps / classes)
-        targets[np.arange(len(labels)), labels] = on_true - eps + eps / classes
-        return targets
-
-    rl.checks.check_smooth_labels(smooth)
-    with pytest.raises(AssertionError, match="expected"):
-        rl.checks.check_smooth_labels(lambda y, k, e: smooth(y, k, e) + (np.eye(k)[y] * 0.02 - 0.002))
-    with pytest.raises(AssertionError, match="add up to"):
-        rl.checks.check_smooth_labels(lambda y, k, e: smooth(y, k, e, on_true=1.1))
-    with pytest.raises(AssertionError, match="not written yet"):
-        rl.checks.check_smooth_labels(lambda y, k, e: (_ for _ in ()).throw(NotImplementedError))

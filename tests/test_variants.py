@@ -1,7 +1,6 @@
 """The ResNet family's cost (multiply-adds) and the pre-activation (v2) networks."""
 
 import keras
-import numpy as np
 import pytest
 from keras_parity import assert_same_function
 
@@ -128,66 +127,3 @@ def test_set_batchnorm_momentum():
             set_batchnorm_momentum(inner, bad)
     with pytest.raises(TypeError, match="keras.Model"):
         set_batchnorm_momentum("resnet", 0.9)
-
-
-# ------------------------------------------------------------------- exercise checks of lessons 06, 07
-
-
-def _bottleneck_madds(size, in_channels, width, strides=1):
-    out = size // strides if size % strides == 0 else -(-size // strides)
-    total = out * out * (in_channels * width + 9 * width * width + width * 4 * width)
-    if strides != 1 or in_channels != 4 * width:
-        total += out * out * in_channels * 4 * width
-    return total
-
-
-def _unwritten(*args):
-    raise NotImplementedError("write this function")
-
-
-def test_check_bottleneck_multiply_adds():
-    rl.checks.check_bottleneck_multiply_adds(_bottleneck_madds)
-    no_projection = lambda size, c, w, s: (
-        _bottleneck_madds(size, c, w, s)
-        - (  # noqa: E731
-            (-(-size // s)) ** 2 * c * 4 * w if (s != 1 or c != 4 * w) else 0
-        )
-    )
-    with pytest.raises(AssertionError, match="leaves out the 1x1 projection"):
-        rl.checks.check_bottleneck_multiply_adds(no_projection)
-    input_grid = lambda size, c, w, s: _bottleneck_madds(size * s, c, w, s)  # noqa: E731
-    with pytest.raises(AssertionError, match="output grid"):
-        rl.checks.check_bottleneck_multiply_adds(input_grid)
-    with pytest.raises(AssertionError, match="not written yet"):
-        rl.checks.check_bottleneck_multiply_adds(_unwritten)
-    with pytest.raises(AssertionError, match="not a number"):
-        rl.checks.check_bottleneck_multiply_adds(lambda *args: "many")
-
-
-def test_check_depth_from_stages():
-    rl.checks.check_depth_from_stages(lambda kind, s: 2 + (2 if kind == "basic" else 3) * sum(s))
-    with pytest.raises(AssertionError, match="stem convolution and the final Dense"):
-        rl.checks.check_depth_from_stages(lambda kind, s: (2 if kind == "basic" else 3) * sum(s))
-    with pytest.raises(AssertionError, match="projection"):
-        rl.checks.check_depth_from_stages(lambda kind, s: 2 + (2 if kind == "basic" else 3) * sum(s) + len(s))
-    with pytest.raises(AssertionError, match="not written yet"):
-        rl.checks.check_depth_from_stages(_unwritten)
-
-
-def test_check_predict_labels():
-    def right(model, images, mean, std):
-        x = (images.astype("float32") / 255.0 - mean) / std
-        return np.argmax(model.predict(x, verbose=0), axis=1)
-
-    rl.checks.check_predict_labels(right)
-    raw = lambda model, images, mean, std: np.argmax(model.predict(images.astype("float32"), verbose=0), 1)  # noqa: E731
-    with pytest.raises(AssertionError, match="raw 0-255"):
-        rl.checks.check_predict_labels(raw)
-    scaled = lambda model, images, mean, std: np.argmax(model(images / 255.0), 1)  # noqa: E731
-    with pytest.raises(AssertionError, match="do not normalise"):
-        rl.checks.check_predict_labels(scaled)
-    probabilities = lambda model, images, mean, std: model.predict((images / 255.0 - mean) / std, verbose=0)  # noqa: E731
-    with pytest.raises(AssertionError, match="probabilities"):
-        rl.checks.check_predict_labels(probabilities)
-    with pytest.raises(AssertionError, match="not written yet"):
-        rl.checks.check_predict_labels(_unwritten)
