@@ -95,7 +95,12 @@ def learning_rate_schedule(config: TrainConfig, steps_per_epoch: int):
     """
     steps_per_epoch = _validate.positive_int("steps_per_epoch", steps_per_epoch)
     total_steps = config.epochs * steps_per_epoch
-    warmup_steps = min(round(config.warmup_epochs * steps_per_epoch), total_steps)
+    warmup_steps = round(config.warmup_epochs * steps_per_epoch)
+    if warmup_steps >= total_steps:
+        raise ValueError(
+            f"warmup_epochs={config.warmup_epochs} leaves no step for the cosine decay ({warmup_steps} of "
+            f"{total_steps} steps are warm-up); use warmup_epochs < epochs={config.epochs}."
+        )
     return keras.optimizers.schedules.CosineDecay(
         initial_learning_rate=0.0,
         decay_steps=total_steps - warmup_steps,

@@ -81,6 +81,8 @@ def test_every_config_field_is_validated_by_name(field, value, error, allowed):
 def test_bad_arguments_are_explained():
     with pytest.raises(ValueError, match="steps_per_epoch"):
         training.learning_rate_schedule(TINY, steps_per_epoch=0)
+    with pytest.raises(ValueError, match=r"warmup_epochs=2 leaves no step .* warmup_epochs < epochs=2"):
+        training.learning_rate_schedule(TINY.replace(warmup_epochs=2), steps_per_epoch=STEPS)
     with pytest.raises(ValueError, match="warmup_epochs"):
         training.TrainConfig(epochs=2, warmup_epochs=3)
     with pytest.raises(TypeError, match="epochs"):
