@@ -41,12 +41,10 @@ __all__ = [
 ]
 
 from . import training  # noqa: E402
-from .training import TrainConfig, WarmupCosineDecay, atomic_save, per_class_accuracy, predict, train  # noqa: E402
+from .training import TrainConfig, per_class_accuracy, predict, train  # noqa: E402
 
 __all__ += [
     "TrainConfig",
-    "WarmupCosineDecay",
-    "atomic_save",
     "per_class_accuracy",
     "predict",
     "train",

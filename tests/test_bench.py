@@ -1,4 +1,4 @@
-"""The benchmark command runs end to end (on smoke sizes) and ends with its JSON line."""
+"""The benchmark (benchmarks/fashion_mnist.py) runs end to end on smoke sizes and ends with its JSON line."""
 
 import json
 import subprocess
@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from resnet_lib import bench
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import fashion_mnist as bench  # noqa: E402
 
 KEYS = {"fmnist_test_accuracy", "fmnist_wall_seconds", "resnet50_throughput_ratio", "gflops_fraction"}
 
@@ -28,19 +31,27 @@ def test_one_part_leaves_the_others_null(capsys):
 
 
 def test_recipe_options_reach_the_recipe():
-    args = bench.parse_args(["--epochs", "3", "--width", "24", "--float32", "--pad", "0"])
+    args = bench.parse_args(["--epochs", "3", "--width", "24", "--float32", "--pad", "0", "--lr", "0.1"])
     recipe = bench.recipe_from_args(args)
-    assert (recipe.epochs, recipe.width, recipe.mixed_precision, recipe.pad) == (3, 24, False, 0)
-    assert recipe.train_config().epochs == 3
+    assert (recipe.config.epochs, recipe.width, recipe.config.mixed_precision, recipe.pad) == (
+        3,
+        24,
+        False,
+        0,
+    )
+    assert (
+        recipe.config.learning_rate == 0.1
+        and recipe.config.warmup_epochs == bench.RECIPE.config.warmup_epochs
+    )
+    assert bench.recipe_from_args(bench.parse_args(["--quick"])).config.epochs == 1
     with pytest.raises(SystemExit):
         bench.parse_args(["--part", "everything"])
 
 
 def test_command_line_entry_point():
-    root = Path(bench.__file__).resolve().parent.parent
     done = subprocess.run(
-        [sys.executable, "-m", "resnet_lib.bench", "--help"],
-        cwd=root,
+        [sys.executable, "benchmarks/fashion_mnist.py", "--help"],
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,

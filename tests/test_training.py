@@ -1,4 +1,4 @@
-"""resnet_lib.training: schedule, loss, atomic checkpoints, resuming, determinism, strategies."""
+"""resnet_lib.training: schedule, loss, checkpoints, a failed save, resuming, determinism, strategies."""
 
 import json
 import os
@@ -37,14 +37,17 @@ def tiny_model():
 
 
 def test_schedule_warms_up_then_decays_to_its_floor():
-    schedule = training.WarmupCosineDecay(0.2, total_steps=100, warmup_steps=10, final_fraction=0.1)
+    config = training.TrainConfig(epochs=10, learning_rate=0.2, warmup_epochs=1.0, final_lr_fraction=0.1)
+    schedule = training.learning_rate_schedule(config, steps_per_epoch=10)  # 100 steps, 10 of warm-up
     lr = [float(schedule(step)) for step in range(101)]
-    assert lr[0] == pytest.approx(0.02) and lr[9] == pytest.approx(0.2)
-    assert all(a <= b for a, b in zip(lr[:10], lr[1:10])), "the warm-up must rise"
+    assert lr[1] == pytest.approx(0.02) and lr[10] == pytest.approx(0.2)
+    assert all(a <= b for a, b in zip(lr[:11], lr[1:11])), "the warm-up must rise"
     assert all(a >= b - 1e-7 for a, b in zip(lr[10:], lr[11:])), "the decay must not rise"
     assert lr[55] == pytest.approx(0.2 * (0.1 + 0.9 * 0.5)) and lr[100] == pytest.approx(0.02)
     clone = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(schedule))
-    assert isinstance(clone, training.WarmupCosineDecay) and float(clone(37)) == pytest.approx(lr[37])
+    assert isinstance(clone, keras.optimizers.schedules.CosineDecay) and float(clone(37)) == pytest.approx(
+        lr[37]
+    )
 
 
 @pytest.mark.parametrize(
@@ -76,10 +79,10 @@ def test_every_config_field_is_validated_by_name(field, value, error, allowed):
 
 
 def test_bad_arguments_are_explained():
-    with pytest.raises(ValueError, match="warmup_steps"):
-        training.WarmupCosineDecay(0.1, total_steps=10, warmup_steps=20)
-    with pytest.raises(ValueError, match="peak"):
-        training.WarmupCosineDecay(-1, total_steps=10)
+    with pytest.raises(ValueError, match="steps_per_epoch"):
+        training.learning_rate_schedule(TINY, steps_per_epoch=0)
+    with pytest.raises(ValueError, match=r"warmup_epochs=2 leaves no step .* warmup_epochs < epochs=2"):
+        training.learning_rate_schedule(TINY.replace(warmup_epochs=2), steps_per_epoch=STEPS)
     with pytest.raises(ValueError, match="warmup_epochs"):
         training.TrainConfig(epochs=2, warmup_epochs=3)
     with pytest.raises(TypeError, match="epochs"):
@@ -99,22 +102,37 @@ def test_smoothed_loss_agrees_with_keras():
     assert float(training.SmoothedSparseCrossentropy(0.2)(y, p)) == pytest.approx(float(smooth), rel=1e-5)
 
 
-def test_atomic_save_never_leaves_a_partial_checkpoint(tmp_path, monkeypatch):
-    model = tiny_model()
-    path = training.atomic_save(model, tmp_path / "model.keras")
-    good = path.read_bytes()
+def test_a_failed_save_leaves_the_last_good_checkpoint(tmp_path, tiny_data, monkeypatch):
+    save = keras.Model.save
+    good = {}
 
-    def broken_save(self, filepath, *args, **kwargs):
-        Path(filepath).write_bytes(b"half a zip file")
-        raise OSError("disk full")
+    def save_once_then_break(self, filepath, *args, **kwargs):
+        if good:  # the second epoch's save writes half a file, then fails
+            Path(filepath).write_bytes(b"half a zip file")
+            raise OSError("disk full")
+        save(self, filepath, *args, **kwargs)
+        good[Path(filepath).name] = Path(filepath).read_bytes()
 
-    monkeypatch.setattr(keras.Model, "save", broken_save)
+    monkeypatch.setattr(keras.Model, "save", save_once_then_break)
+    ds = tiny_dataset(tiny_data)
     with pytest.raises(OSError, match="disk full"):
-        training.atomic_save(model, path)
-    assert path.read_bytes() == good, "a failed save must leave the previous checkpoint untouched"
-    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"], "the temporary file must be removed"
-    with pytest.raises(ValueError, match=".keras"):
-        training.atomic_save(model, tmp_path / "model.h5")
+        training.train(tiny_model, ds, None, TINY, checkpoint_dir=tmp_path, verbose=0)
+    monkeypatch.undo()
+    state = training.read_checkpoint_state(tmp_path)
+    assert (
+        state["epoch"] == 1
+        and state["checkpoint"] == "epoch-0001.keras"
+        and list(good) == [state["checkpoint"]]
+    )
+    assert (tmp_path / state["checkpoint"]).read_bytes() == good[state["checkpoint"]], (
+        "a failed save must leave the previous checkpoint untouched"
+    )
+    assert (tmp_path / "epoch-0002.keras").read_bytes() == b"half a zip file"
+
+    resumed = training.train(tiny_model, ds, None, TINY, checkpoint_dir=tmp_path, verbose=0)
+    assert resumed.initial_epoch == 1 and resumed.epochs_done == 2, "the half-written file must not be loaded"
+    assert int(resumed.model.optimizer.iterations) == 2 * STEPS
+    keras.models.load_model(tmp_path / "epoch-0002.keras", safe_mode=True)  # written again, whole
 
 
 class InterruptDuringEpoch2(keras.callbacks.Callback):
@@ -188,12 +206,15 @@ def test_keras_file_round_trip_with_safe_mode(tmp_path):
     assert model.layers[-1].compute_dtype == "float32", "the classifier must stay float32"
     assert any(isinstance(layer, rl.blocks.ZeroPadShortcut) for layer in model.layers)
 
-    path = training.atomic_save(model, tmp_path / "tiny.keras")
+    path = tmp_path / "tiny.keras"
+    model.save(path)
     keras.backend.clear_session()
     loaded = keras.models.load_model(path, safe_mode=True)
     x = np.random.default_rng(2).random((5, 16, 16, 1)).astype("float32")
     np.testing.assert_allclose(loaded.predict(x, verbose=0), model.predict(x, verbose=0), rtol=0, atol=1e-6)
-    assert isinstance(loaded.optimizer._learning_rate, training.WarmupCosineDecay)
+    schedule = keras.optimizers.schedules.deserialize(loaded.optimizer.get_config()["learning_rate"])
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    assert schedule.get_config() == training.learning_rate_schedule(config, STEPS).get_config()
     assert isinstance(loaded.loss, training.SmoothedSparseCrossentropy)
 
 
