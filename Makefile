@@ -34,12 +34,12 @@ bench: setup
 	$(BIN)/python benchmarks/fashion_mnist.py
 
 lint:
-	$(BIN)/ruff check resnet_lib tests scripts notebooks
-	$(BIN)/ruff format --check resnet_lib tests scripts notebooks
+	$(BIN)/ruff check resnet_lib tests scripts notebooks benchmarks
+	$(BIN)/ruff format --check resnet_lib tests scripts notebooks benchmarks
 
 format:
-	$(BIN)/ruff format resnet_lib tests scripts notebooks
-	$(BIN)/ruff check --fix resnet_lib tests scripts notebooks
+	$(BIN)/ruff format resnet_lib tests scripts notebooks benchmarks
+	$(BIN)/ruff check --fix resnet_lib tests scripts notebooks benchmarks
 	$(BIN)/python scripts/tidy_notebooks.py
 
 ## lab: open the series in JupyterLab

@@ -336,7 +336,7 @@ def plot_learning_rate(
     """The learning rate of each step: ``schedules`` is a Keras schedule or ``{label: schedule}``.
 
     A schedule is anything callable on a step number (``keras.optimizers.schedules``,
-    ``resnet_lib.training.WarmupCosineDecay``) or a sequence of per-step values. With
+    ``resnet_lib.learning_rate_schedule``) or a sequence of per-step values. With
     ``steps_per_epoch`` the x axis counts epochs instead of steps.
     """
     if callable(schedules) or not isinstance(schedules, Mapping):
