@@ -12,7 +12,7 @@ from . import analysis, checks, data, plotting  # noqa: E402
 from .analysis import copy_weights_by_name, count_multiply_adds, gradient_norms  # noqa: E402
 from .blocks import basic_block, convolutional_block, identity_block  # noqa: E402
 from .data import load_cifar10, load_dataset, load_fashion_mnist, make_dataset  # noqa: E402
-from .models import cifar_resnet, plain_network, resnet, resnet50  # noqa: E402
+from .models import cifar_resnet, plain_network, resnet, resnet50, resnet_v2  # noqa: E402
 from .plotting import plot_model_graph, plot_training_curves  # noqa: E402
 from .session import setup  # noqa: E402
 
@@ -37,6 +37,7 @@ __all__ = [
     "plotting",
     "resnet",
     "resnet50",
+    "resnet_v2",
     "setup",
 ]
 

@@ -36,33 +36,37 @@ def filters3(name: str, value) -> tuple[int, int, int]:
     return tuple(positive_int(f"{name}[{i}]", f) for i, f in enumerate(value))
 
 
-def kernel_size(name: str, value) -> int:
-    k = positive_int(name, value)
-    if k % 2 == 0:
-        raise ValueError(f"{name} must be odd so that 'same' padding keeps the shape centred; got {k}.")
-    return k
-
-
 def one_of(name: str, value, allowed: Sequence) -> None:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {list(allowed)!r}, got {value!r}.")
 
 
-def image_shape(name: str, value, *, min_size: int, channels: Sequence[int] | None = None) -> tuple:
-    """Check a channels-last ``(height, width, channels)`` shape (a tuple, list or TensorShape)."""
+def image_shape(
+    name: str, value, *, min_size: int, channels: Sequence[int] | None = None, any_size: bool = False
+) -> tuple:
+    """Check a channels-last ``(height, width, channels)`` shape (a tuple, list or TensorShape).
+
+    With ``any_size=True`` the height and width may be None: any size, as Keras allows without a top.
+    """
     if hasattr(value, "as_list"):  # tf.TensorShape
         value = tuple(value.as_list())
     if not isinstance(value, Sequence) or isinstance(value, str) or len(value) != 3:
         raise ValueError(f"{name} must be (height, width, channels), channels last, got {value!r}.")
-    h, w, c = (positive_int(f"{name}[{i}]", v) for i, v in enumerate(value))
-    if c > 4 and h <= 4:
+    if None in value[:2] and not any_size:
+        raise ValueError(
+            f"{name}={tuple(value)!r} must give the height and width; None (any size) is allowed "
+            "only for a network without its classifier (include_top=False)."
+        )
+    h, w = (None if v is None else positive_int(f"{name}[{i}]", v) for i, v in enumerate(value[:2]))
+    c = positive_int(f"{name}[2]", value[2])
+    if c > 4 and h is not None and h <= 4:
         raise ValueError(
             f"{name}={tuple(value)!r} looks channels-first; this library uses channels-last "
             f"(height, width, channels), e.g. ({w}, {c}, {h})."
         )
     if channels is not None and c not in channels:
         raise ValueError(f"{name} must have {' or '.join(map(str, channels))} channels, got {c}.")
-    if h < min_size or w < min_size:
+    if any(size is not None and size < min_size for size in (h, w)):
         raise ValueError(
             f"{name}={tuple(value)!r} is too small: this network needs at least "
             f"{min_size}x{min_size} pixels (each stride-2 step halves the size)."

@@ -1,12 +1,13 @@
 """Residual blocks as Functional Keras 3 building blocks.
 
 Every block takes a channels-last tensor ``x`` of shape ``(batch, H, W, C)`` and
-returns a tensor; the layer names follow ``keras.applications`` so that weights
-can be copied between the two by name:
+returns a tensor; the layers are named and configured as in ``keras.applications``
+so that weights can be copied between the two by name:
 
-``{name}_0_conv/_0_bn``  projection shortcut (convolutional block only)
+``{name}_preact_bn/_preact_relu``  BatchNormalization and ReLU in front of a v2 block
+``{name}_0_conv/_0_bn``  projection shortcut (where the shape changes)
 ``{name}_1_conv/_1_bn/_1_relu``, ``{name}_2_...``, ``{name}_3_conv/_3_bn``  main path
-``{name}_add``, ``{name}_out``  the addition and the ReLU after it
+``{name}_add``, ``{name}_out``  the addition and the ReLU after it (a v2 block ends with the addition)
 """
 
 from __future__ import annotations
@@ -18,23 +19,27 @@ from . import _validate
 
 #: BatchNormalization epsilon used by ``keras.applications.ResNet50``.
 KERAS_BN_EPSILON = 1.001e-5
+SHORTCUTS = ("projection", "zero_pad")
 
 
 def _name(prefix: str | None, suffix: str) -> str | None:
     return None if prefix is None else f"{prefix}_{suffix}"
 
 
-def _conv_bn(x, filters, kernel_size, strides, name, bn_epsilon, *, relu=True, zero_gamma=False):
-    """Conv2D -> BatchNormalization (-> ReLU), named like keras.applications."""
-    x = layers.Conv2D(filters, kernel_size, strides=strides, padding="same", name=_name(name, "conv"))(x)
+def _bn_relu(x, name, bn_epsilon, *, relu=True, zero_gamma=False):
+    """BatchNormalization over the channels (axis 3, as keras.applications writes it) -> ReLU."""
+    gamma = "zeros" if zero_gamma else "ones"
     x = layers.BatchNormalization(
-        epsilon=bn_epsilon,
-        gamma_initializer="zeros" if zero_gamma else "ones",
-        name=_name(name, "bn"),
+        axis=3, epsilon=bn_epsilon, gamma_initializer=gamma, name=_name(name, "bn")
     )(x)
-    if relu:
-        x = layers.Activation("relu", name=_name(name, "relu"))(x)
-    return x
+    return layers.Activation("relu", name=_name(name, "relu"))(x) if relu else x
+
+
+def _conv_bn(x, filters, kernel_size, strides, name, bn_epsilon, *, relu=True, zero_gamma=False):
+    """Conv2D -> BatchNormalization (-> ReLU); a kxk convolution pads to keep the grid, a 1x1 needs none."""
+    padding = "valid" if kernel_size == 1 else "same"
+    x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, name=_name(name, "conv"))(x)
+    return _bn_relu(x, name, bn_epsilon, relu=relu, zero_gamma=zero_gamma)
 
 
 def _channels(x) -> int:
@@ -46,13 +51,7 @@ def _channels(x) -> int:
 
 
 def identity_block(
-    x,
-    kernel_size,
-    filters,
-    name=None,
-    *,
-    bn_epsilon=KERAS_BN_EPSILON,
-    zero_init_last_bn=False,
+    x, kernel_size, filters, name=None, *, bn_epsilon=KERAS_BN_EPSILON, zero_init_last_bn=False
 ):
     """Bottleneck block whose shortcut is the input itself: ``relu(F(x) + x)``.
 
@@ -63,7 +62,7 @@ def identity_block(
     ``zero_init_last_bn=True`` starts the last BatchNormalization's gamma at zero, so
     the block is exactly ``relu(x)`` at initialisation.
     """
-    k = _validate.kernel_size("kernel_size", kernel_size)
+    k = _validate.positive_int("kernel_size", kernel_size)
     f1, f2, f3 = _validate.filters3("filters", filters)
     c = _channels(x)
     if c != f3:
@@ -80,14 +79,7 @@ def identity_block(
 
 
 def convolutional_block(
-    x,
-    kernel_size,
-    filters,
-    strides=2,
-    name=None,
-    *,
-    bn_epsilon=KERAS_BN_EPSILON,
-    zero_init_last_bn=False,
+    x, kernel_size, filters, strides=2, name=None, *, bn_epsilon=KERAS_BN_EPSILON, zero_init_last_bn=False
 ):
     """Bottleneck block with a 1x1 projection shortcut, for where the shape changes.
 
@@ -96,7 +88,7 @@ def convolutional_block(
     Output: ``relu(main + shortcut)``, shape ``(batch, ceil(H/s), ceil(W/s), F3)``.
     The stride sits on the first 1x1 convolution, as in the paper and keras.applications.
     """
-    k = _validate.kernel_size("kernel_size", kernel_size)
+    k = _validate.positive_int("kernel_size", kernel_size)
     f1, f2, f3 = _validate.filters3("filters", filters)
     s = _validate.positive_int("strides", strides)
     _channels(x)
@@ -106,6 +98,36 @@ def convolutional_block(
     x = _conv_bn(x, f3, 1, 1, _name(name, "3"), bn_epsilon, relu=False, zero_gamma=zero_init_last_bn)
     x = layers.Add(name=_name(name, "add"))([shortcut, x])
     return layers.Activation("relu", name=_name(name, "out"))(x)
+
+
+def preact_bottleneck_block(x, kernel_size, filters, strides=1, name=None, *, bn_epsilon=KERAS_BN_EPSILON):
+    """Pre-activation (v2) bottleneck, the block of ``keras.applications.ResNet50V2``: ``x + F(x)``.
+
+    BN -> ReLU first, then 1x1 (F1, no bias) -> BN -> ReLU -> kxk with stride ``strides``
+    (F2, no bias) -> BN -> ReLU -> 1x1 (F3); nothing follows the addition. The shortcut is
+    ``x`` itself, a 1x1 max-pool with stride ``strides`` where only the grid shrinks, or a
+    1x1 projection of the pre-activated ``x`` where the channels change.
+    ``(batch, H, W, C) -> (batch, ceil(H/s), ceil(W/s), F3)``.
+    """
+    k = _validate.positive_int("kernel_size", kernel_size)
+    f1, f2, f3 = _validate.filters3("filters", filters)
+    s = _validate.positive_int("strides", strides)
+    c = _channels(x)
+    activated = _bn_relu(x, _name(name, "preact"), bn_epsilon)
+    if c != f3:
+        shortcut = layers.Conv2D(f3, 1, strides=s, name=_name(name, "0_conv"))(activated)
+    elif s > 1:
+        shortcut = layers.MaxPooling2D(1, strides=s)(x)  # left unnamed, as in Keras
+    else:
+        shortcut = x
+    y = layers.Conv2D(f1, 1, use_bias=False, name=_name(name, "1_conv"))(activated)
+    y = _bn_relu(y, _name(name, "1"), bn_epsilon)
+    pad = ((k - 1) // 2, k // 2)  # "same" padding, written out as Keras does before a strided kxk
+    y = layers.ZeroPadding2D((pad, pad), name=_name(name, "2_pad"))(y)
+    y = layers.Conv2D(f2, k, strides=s, use_bias=False, name=_name(name, "2_conv"))(y)
+    y = _bn_relu(y, _name(name, "2"), bn_epsilon)
+    y = layers.Conv2D(f3, 1, name=_name(name, "3_conv"))(y)
+    return layers.Add(name=_name(name, "out"))([shortcut, y])
 
 
 @keras.saving.register_keras_serializable(package="resnet_lib")
@@ -131,16 +153,8 @@ class ZeroPadShortcut(layers.Layer):
         low = extra // 2
         return keras.ops.pad(x, [[0, 0], [0, 0], [0, 0], [low, extra - low]])
 
-    def compute_output_shape(self, input_shape):
-        b, h, w, _ = input_shape
-        ceil = lambda n: None if n is None else -(-n // self.strides)  # noqa: E731
-        return (b, ceil(h), ceil(w), self.out_channels)
-
     def get_config(self):
         return {**super().get_config(), "out_channels": self.out_channels, "strides": self.strides}
-
-
-SHORTCUTS = ("projection", "zero_pad")
 
 
 def basic_block(
@@ -162,42 +176,30 @@ def basic_block(
       or ``"zero_pad"`` (subsample + zero channels, option A, no parameters).
     - ``residual=False`` drops the shortcut: the plain network of the same depth.
     - ``preact=True`` is the pre-activation (v2) order BN -> ReLU -> conv, with the
-      addition as the last operation and no ReLU after it.
+      addition as the last operation and no ReLU after it; as in
+      ``preact_bottleneck_block``, a projection reads the pre-activated input.
     """
     filters = _validate.positive_int("filters", filters)
     s = _validate.positive_int("strides", strides)
     _validate.one_of("shortcut", shortcut, SHORTCUTS)
     c = _channels(x)
-    reshape = s != 1 or c != filters
 
+    activated = _bn_relu(x, _name(name, "preact"), bn_epsilon) if preact else x
+    y = _conv_bn(activated, filters, 3, s, _name(name, "1"), bn_epsilon)
     if preact:
-        pre = layers.BatchNormalization(epsilon=bn_epsilon, name=_name(name, "preact_bn"))(x)
-        pre = layers.Activation("relu", name=_name(name, "preact_relu"))(pre)
-        y = layers.Conv2D(filters, 3, strides=s, padding="same", name=_name(name, "1_conv"))(pre)
-        y = _conv_bn_relu_then_conv(y, filters, name, bn_epsilon)
-        short_in = pre
+        y = layers.Conv2D(filters, 3, padding="same", name=_name(name, "2_conv"))(y)
     else:
-        y = _conv_bn(x, filters, 3, s, _name(name, "1"), bn_epsilon)
         y = _conv_bn(y, filters, 3, 1, _name(name, "2"), bn_epsilon, relu=not residual)
-        short_in = x
 
     if not residual:
         return y
-    if not reshape:
+    if s == 1 and c == filters:
         short = x
     elif shortcut == "zero_pad":
         short = ZeroPadShortcut(filters, s, name=_name(name, "0_pad"))(x)
     elif preact:
-        short = layers.Conv2D(filters, 1, strides=s, name=_name(name, "0_conv"))(short_in)
+        short = layers.Conv2D(filters, 1, strides=s, name=_name(name, "0_conv"))(activated)
     else:
         short = _conv_bn(x, filters, 1, s, _name(name, "0"), bn_epsilon, relu=False)
     y = layers.Add(name=_name(name, "add"))([short, y])
-    if preact:
-        return y
-    return layers.Activation("relu", name=_name(name, "out"))(y)
-
-
-def _conv_bn_relu_then_conv(y, filters, name, bn_epsilon):
-    y = layers.BatchNormalization(epsilon=bn_epsilon, name=_name(name, "1_bn"))(y)
-    y = layers.Activation("relu", name=_name(name, "1_relu"))(y)
-    return layers.Conv2D(filters, 3, padding="same", name=_name(name, "2_conv"))(y)
+    return y if preact else layers.Activation("relu", name=_name(name, "out"))(y)

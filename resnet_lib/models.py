@@ -1,16 +1,20 @@
-"""Whole networks: the ImageNet ResNet family and the small CIFAR-style ResNets.
+"""Whole networks: the ImageNet ResNet family (v1 and v2) and the small CIFAR-style ResNets.
 
-``resnet50()`` builds the same network as ``keras.applications.ResNet50(weights=None)``
-(layer names, parameter count and outputs), from the blocks in ``resnet_lib.blocks``.
+As in ``keras.applications``, ``resnet`` and ``resnet_v2`` each write a function that
+stacks their blocks and hand it to one shell, ``_imagenet_resnet``, which adds the stem,
+the classifier and the weights. ``resnet(50/101/152)`` and ``resnet_v2(50/101/152)`` are
+Keras' ResNet50/101/152 and ResNet50V2/101V2/152V2 (weights=None) layer for layer: the same
+names, types, configurations, output shapes and parameters.
 """
 
 from __future__ import annotations
 
+import os
+
 import keras
 from keras import layers
 
-from . import _validate
-from .blocks import KERAS_BN_EPSILON, SHORTCUTS, basic_block, convolutional_block, identity_block
+from . import _validate, blocks
 
 #: Blocks per stage (conv2..conv5) and block type for each ImageNet ResNet depth.
 IMAGENET_STAGES = {
@@ -23,25 +27,67 @@ IMAGENET_STAGES = {
 _STAGE_WIDTHS = (64, 128, 256, 512)
 
 
-def _check_top_args(input_shape, include_top, pooling, classes):
-    """Validate the arguments the ImageNet-style builders share; returns (input_shape, classes)."""
-    input_shape = _validate.image_shape("input_shape", input_shape, min_size=32)
+def _imagenet_resnet(
+    stack,
+    preact,
+    input_shape,
+    classes,
+    include_top,
+    pooling,
+    classifier_activation,
+    name,
+    *,
+    input_tensor=None,
+    weights=None,
+    bn_epsilon=blocks.KERAS_BN_EPSILON,
+):
+    """The shell of every ImageNet ResNet: stem, ``stack(x, bn_epsilon)`` (the four stages), top.
+
+    Stem: 7x7/2 convolution, BN and ReLU (v1 only: v2 blocks start with them), 3x3/2
+    max-pool: ``(batch, H, W, 3) -> (batch, H/4, W/4, 64)``. A v2 stack ends with a bare
+    addition, so ``preact`` adds ``post_bn``/``post_relu``. The top: global average pooling
+    and a Dense classifier, or without it the feature map, optionally pooled ("avg", "max").
+    ``input_tensor``: a Keras tensor to build on instead of a new ``keras.Input``.
+    ``weights``: None (random initialisation) or a ``.weights.h5`` file to load.
+    """
+    # weights="imagenet" (Keras' pretrained weights) is not available yet; it would become a file here.
+    if weights is not None and not (str(weights).endswith(".weights.h5") and os.path.isfile(weights)):
+        raise ValueError(
+            f"weights must be None or the path of an existing .weights.h5 file (from model.save_weights), "
+            f"got {weights!r}; 'imagenet' is not available yet."
+        )
     _validate.one_of("pooling", pooling, [None, "avg", "max"])
     if include_top:
         classes = _validate.positive_int("classes", classes)
-    return input_shape, classes
+    if input_tensor is None:
+        shape = _validate.image_shape("input_shape", input_shape, min_size=32, any_size=not include_top)
+        x = inputs = keras.Input(shape=shape)
+    elif keras.backend.is_keras_tensor(input_tensor):
+        x, inputs = input_tensor, keras.utils.get_source_inputs(input_tensor)
+    else:
+        raise TypeError(f"input_tensor must be a Keras tensor (from keras.Input), got {input_tensor!r}.")
 
+    x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
+    x = layers.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
+    if not preact:
+        x = blocks._bn_relu(x, "conv1", bn_epsilon)
+    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
+    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    x = stack(x, bn_epsilon)
+    if preact:
+        x = blocks._bn_relu(x, "post", bn_epsilon)
 
-def _top(x, include_top, pooling, classes, classifier_activation):
-    """The classifier (global average pooling + Dense, Keras' names), or the pooling alone."""
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    if pooling == "avg":
-        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if pooling == "max":
-        return layers.GlobalMaxPooling2D(name="max_pool")(x)
-    return x
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    elif pooling == "avg":
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    elif pooling == "max":
+        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    model = keras.Model(inputs, x, name=name)
+    if weights is not None:
+        model.load_weights(weights)
+    return model
 
 
 def resnet(
@@ -52,43 +98,37 @@ def resnet(
     pooling=None,
     classifier_activation="softmax",
     name=None,
-    *,
-    bn_epsilon=KERAS_BN_EPSILON,
+    **kwargs,
 ):
     """ResNet-18/34/50/101/152 (v1) from one table of stage depths, ``IMAGENET_STAGES``.
 
-    Stem: 7x7/2 convolution, BN, ReLU, 3x3/2 max-pool; then four stages (conv2..conv5)
-    whose first block changes the shape (stride 1 in conv2, 2 after), global average
-    pooling and a Dense classifier. Input ``(batch, H, W, 3)`` with H, W >= 32;
-    output ``(batch, classes)``, or the feature map / pooled features without the top.
+    Each stage (conv2..conv5) starts with a block that changes the shape (stride 1 in conv2,
+    2 after), a ``convolutional_block``, and goes on with ``identity_block``s (``basic_block``s
+    for 18 and 34). Input ``(batch, H, W, 3)``, H and W at least 32 (None without the top);
+    output ``(batch, classes)``, or the feature map or pooled features without the top.
+    Keyword arguments ``input_tensor``, ``weights`` and ``bn_epsilon``: see ``_imagenet_resnet``.
     """
     _validate.one_of("depth", depth, sorted(IMAGENET_STAGES))
-    input_shape, classes = _check_top_args(input_shape, include_top, pooling, classes)
     kind, depths = IMAGENET_STAGES[depth]
 
-    inputs = keras.Input(shape=input_shape)
-    x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
-    x = layers.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
-    x = layers.BatchNormalization(epsilon=bn_epsilon, name="conv1_bn")(x)
-    x = layers.Activation("relu", name="conv1_relu")(x)
-    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-
-    for stage, (blocks, width) in enumerate(zip(depths, _STAGE_WIDTHS), start=2):
-        for block in range(1, blocks + 1):
-            block_name = f"conv{stage}_block{block}"
-            strides = 2 if (block == 1 and stage > 2) else 1
-            if kind == "basic":
-                x = basic_block(x, width, strides, block_name, bn_epsilon=bn_epsilon)
-            elif block == 1:
+    def stack(x, bn_epsilon):
+        for stage, (count, width) in enumerate(zip(depths, _STAGE_WIDTHS), start=2):
+            for block in range(1, count + 1):
+                block_name = f"conv{stage}_block{block}"
+                strides = 2 if (block == 1 and stage > 2) else 1
                 filters = (width, width, 4 * width)
-                x = convolutional_block(x, 3, filters, strides, block_name, bn_epsilon=bn_epsilon)
-            else:
-                filters = (width, width, 4 * width)
-                x = identity_block(x, 3, filters, block_name, bn_epsilon=bn_epsilon)
+                if kind == "basic":
+                    x = blocks.basic_block(x, width, strides, block_name, bn_epsilon=bn_epsilon)
+                elif block == 1:
+                    x = blocks.convolutional_block(x, 3, filters, strides, block_name, bn_epsilon=bn_epsilon)
+                else:
+                    x = blocks.identity_block(x, 3, filters, block_name, bn_epsilon=bn_epsilon)
+        return x
 
-    x = _top(x, include_top, pooling, classes, classifier_activation)
-    return keras.Model(inputs, x, name=name or f"resnet{depth}")
+    name = name or f"resnet{depth}"
+    return _imagenet_resnet(
+        stack, False, input_shape, classes, include_top, pooling, classifier_activation, name, **kwargs
+    )
 
 
 def resnet50(
@@ -108,6 +148,41 @@ def resnet50(
     return resnet(50, input_shape, classes, include_top, pooling, classifier_activation, name, **kwargs)
 
 
+def resnet_v2(
+    depth=50,
+    input_shape=(224, 224, 3),
+    classes=1000,
+    include_top=True,
+    pooling=None,
+    classifier_activation="softmax",
+    name=None,
+    **kwargs,
+):
+    """Pre-activation ResNet-50/101/152 (v2), the networks of ``keras.applications.ResNet50V2`` etc.
+
+    The same stage table and arguments as ``resnet``, with ``preact_bottleneck_block``s:
+    BN -> ReLU -> conv inside each block and nothing after the addition, so the stem has no
+    BN and ``post_bn``/``post_relu`` come before the top. As in Keras, each stage downsamples
+    in its *last* block (stride 2 on the 3x3 convolution), conv5 not at all.
+    """
+    _validate.one_of("depth", depth, [d for d, (kind, _) in IMAGENET_STAGES.items() if kind == "bottleneck"])
+    _, depths = IMAGENET_STAGES[depth]
+
+    def stack(x, bn_epsilon):
+        for stage, (count, width) in enumerate(zip(depths, _STAGE_WIDTHS), start=2):
+            for block in range(1, count + 1):
+                strides = 2 if (block == count and stage < 5) else 1
+                filters = (width, width, 4 * width)
+                block_name = f"conv{stage}_block{block}"
+                x = blocks.preact_bottleneck_block(x, 3, filters, strides, block_name, bn_epsilon=bn_epsilon)
+        return x
+
+    name = name or f"resnet{depth}v2"
+    return _imagenet_resnet(
+        stack, True, input_shape, classes, include_top, pooling, classifier_activation, name, **kwargs
+    )
+
+
 def cifar_resnet(
     depth=20,
     input_shape=(32, 32, 3),
@@ -118,7 +193,7 @@ def cifar_resnet(
     residual=True,
     preact=False,
     name=None,
-    bn_epsilon=KERAS_BN_EPSILON,
+    bn_epsilon=blocks.KERAS_BN_EPSILON,
 ):
     """The paper's 6n+2 CIFAR network (ResNet-20/32/44/56/110), or its plain twin.
 
@@ -131,7 +206,8 @@ def cifar_resnet(
     - ``shortcut="zero_pad"``: option A (as in the paper for CIFAR), which adds no
       parameters, so the plain and residual networks have the same parameter count;
       ``"projection"``: option B.
-    - ``preact=True``: the pre-activation (v2) ordering.
+    - ``preact=True``: the pre-activation (v2) ordering, with no BN in the stem and
+      ``post_bn``/``post_relu`` before the pooling, as in ``resnet_v2``.
     """
     depth = _validate.positive_int("depth", depth, minimum=8)
     if (depth - 2) % 6:
@@ -141,30 +217,20 @@ def cifar_resnet(
     input_shape = _validate.image_shape("input_shape", input_shape, min_size=8)
     classes = _validate.positive_int("classes", classes)
     width = _validate.positive_int("width", width)
-    _validate.one_of("shortcut", shortcut, SHORTCUTS)
     n = (depth - 2) // 6
+    block_options = dict(shortcut=shortcut, residual=residual, preact=preact, bn_epsilon=bn_epsilon)
 
     inputs = keras.Input(shape=input_shape)
     x = layers.Conv2D(width, 3, padding="same", name="stem_conv")(inputs)
     if not preact:
-        x = layers.BatchNormalization(epsilon=bn_epsilon, name="stem_bn")(x)
-        x = layers.Activation("relu", name="stem_relu")(x)
+        x = blocks._bn_relu(x, "stem", bn_epsilon)
     for stage in range(3):
         for block in range(n):
             strides = 2 if (stage > 0 and block == 0) else 1
-            x = basic_block(
-                x,
-                width * 2**stage,
-                strides,
-                f"stage{stage + 1}_block{block + 1}",
-                shortcut=shortcut,
-                residual=residual,
-                preact=preact,
-                bn_epsilon=bn_epsilon,
-            )
+            block_name = f"stage{stage + 1}_block{block + 1}"
+            x = blocks.basic_block(x, width * 2**stage, strides, block_name, **block_options)
     if preact:
-        x = layers.BatchNormalization(epsilon=bn_epsilon, name="post_bn")(x)
-        x = layers.Activation("relu", name="post_relu")(x)
+        x = blocks._bn_relu(x, "post", bn_epsilon)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = layers.Dense(classes, activation="softmax", name="predictions")(x)
     kind = ("resnet" + ("v2" if preact else "")) if residual else "plain"
@@ -174,77 +240,6 @@ def cifar_resnet(
 def plain_network(depth=20, input_shape=(32, 32, 3), classes=10, *, width=16, name=None, **kwargs):
     """The plain twin of ``cifar_resnet``: same layers and parameters, no shortcuts."""
     return cifar_resnet(depth, input_shape, classes, width=width, residual=False, name=name, **kwargs)
-
-
-def _preact_bottleneck(x, width, strides, projection, name, bn_epsilon):
-    """Pre-activation bottleneck (``keras.applications`` ResNetV2 layout), ``(B,H,W,C) -> (B,H/s,W/s,4w)``.
-
-    BN -> ReLU first; the projection shortcut (first block of a stage) reads that
-    pre-activated tensor, an identity shortcut reads ``x`` itself (subsampled by a
-    1x1 max-pool when ``strides`` is 2). Main path: 1x1 (w, no bias) -> BN -> ReLU ->
-    3x3/s (w, no bias) -> BN -> ReLU -> 1x1 (4w). Nothing follows the addition.
-    """
-    pre = layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}_preact_bn")(x)
-    pre = layers.Activation("relu", name=f"{name}_preact_relu")(pre)
-    if projection:
-        shortcut = layers.Conv2D(4 * width, 1, strides=strides, name=f"{name}_0_conv")(pre)
-    elif strides > 1:
-        shortcut = layers.MaxPooling2D(1, strides=strides, name=f"{name}_0_pool")(x)
-    else:
-        shortcut = x
-    y = layers.Conv2D(width, 1, use_bias=False, name=f"{name}_1_conv")(pre)
-    y = layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}_1_bn")(y)
-    y = layers.Activation("relu", name=f"{name}_1_relu")(y)
-    y = layers.ZeroPadding2D(1, name=f"{name}_2_pad")(y)
-    y = layers.Conv2D(width, 3, strides=strides, use_bias=False, name=f"{name}_2_conv")(y)
-    y = layers.BatchNormalization(epsilon=bn_epsilon, name=f"{name}_2_bn")(y)
-    y = layers.Activation("relu", name=f"{name}_2_relu")(y)
-    y = layers.Conv2D(4 * width, 1, name=f"{name}_3_conv")(y)
-    return layers.Add(name=f"{name}_out")([shortcut, y])
-
-
-def resnet_v2(
-    depth=50,
-    input_shape=(224, 224, 3),
-    classes=1000,
-    include_top=True,
-    pooling=None,
-    classifier_activation="softmax",
-    name=None,
-    *,
-    bn_epsilon=KERAS_BN_EPSILON,
-):
-    """Pre-activation ResNet-50/101/152 (v2), the networks of ``keras.applications.ResNet50V2`` etc.
-
-    Built from the same ``IMAGENET_STAGES`` table as ``resnet``, with Keras' layer
-    names, so ``copy_weights_by_name`` moves weights from ``keras.applications``.
-    Differences from v1: BN -> ReLU -> conv inside each block and nothing after the
-    addition; no BatchNormalization in the stem, ``post_bn``/``post_relu`` before the
-    pooling instead; as in Keras, each stage downsamples in its *last* block (stride 2
-    on the 3x3 convolution), conv5 not at all. ``(batch, H, W, 3) -> (batch, classes)``;
-    25,613,800 parameters for depth 50 at the defaults.
-    """
-    _validate.one_of(
-        "depth", depth, [d for d, (kind, _) in sorted(IMAGENET_STAGES.items()) if kind == "bottleneck"]
-    )
-    input_shape, classes = _check_top_args(input_shape, include_top, pooling, classes)
-    _, depths = IMAGENET_STAGES[depth]
-
-    inputs = keras.Input(shape=input_shape)
-    x = layers.ZeroPadding2D(3, name="conv1_pad")(inputs)
-    x = layers.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
-    x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
-    x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    for stage, (blocks, width) in enumerate(zip(depths, _STAGE_WIDTHS), start=2):
-        last_stride = 1 if stage == 2 + len(depths) - 1 else 2
-        for block in range(1, blocks + 1):
-            strides = last_stride if block == blocks else 1
-            x = _preact_bottleneck(x, width, strides, block == 1, f"conv{stage}_block{block}", bn_epsilon)
-    x = layers.BatchNormalization(epsilon=bn_epsilon, name="post_bn")(x)
-    x = layers.Activation("relu", name="post_relu")(x)
-
-    x = _top(x, include_top, pooling, classes, classifier_activation)
-    return keras.Model(inputs, x, name=name or f"resnet{depth}v2")
 
 
 def set_batchnorm_momentum(model, momentum):

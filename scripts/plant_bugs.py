@@ -44,7 +44,7 @@ PLANTS = (
         "resnet_lib/blocks.py",
         "KERAS_BN_EPSILON = 1.001e-5",
         "KERAS_BN_EPSILON = 1e-3",
-        ("tests/test_models.py::test_resnet50_matches_keras_applications_exactly",),
+        ("tests/test_models.py::test_matches_keras_applications[resnet50]",),
     ),
     Plant(
         "resume-loses-momentum",

@@ -18,9 +18,13 @@ def assert_same_function(mine, ref, input_shape=(224, 224, 3)):
 
 
 def assert_same_layers(mine, ref):
-    """Layer by layer: the same name, type, output shape and parameter count."""
+    """Layer by layer, the input layer included: the same name, type, output shape, parameter
+    count and configuration (``get_config()``). Build each model right after
+    ``keras.backend.clear_session()``, so that the names Keras generates (``input_layer``, the
+    unnamed max-pools of ResNetV2) are counted from the same start."""
     assert len(mine.layers) == len(ref.layers)
-    for a, b in zip(mine.layers[1:], ref.layers[1:]):
+    for a, b in zip(mine.layers, ref.layers):
         assert (a.name, type(a).__name__) == (b.name, type(b).__name__)
         assert a.output.shape == b.output.shape, a.name
         assert a.count_params() == b.count_params(), a.name
+        assert a.get_config() == b.get_config(), a.name

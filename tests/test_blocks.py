@@ -34,11 +34,42 @@ def test_blocks_reject_bad_filters(filters):
         _model(rl.convolutional_block, (8, 8, 64), 3, filters)
 
 
-def test_blocks_reject_even_kernel_and_bad_strides():
+@pytest.mark.parametrize("kernel_size", [1, 2, 4, 5])
+def test_blocks_take_any_kernel_size(kernel_size):
+    # Even sizes too, as in Keras and in the Deep Learning Specialization's tests of these blocks (f=2).
+    identity = _model(rl.identity_block, (8, 8, 16), kernel_size, [4, 4, 16], name="i")
+    assert tuple(identity.output.shape) == (None, 8, 8, 16)
+    assert tuple(identity.get_layer("i_2_conv").kernel.shape) == (kernel_size, kernel_size, 4, 4)
+    projection = _model(rl.convolutional_block, (8, 8, 16), kernel_size, [4, 4, 32], strides=2)
+    assert tuple(projection.output.shape) == (None, 4, 4, 32)
+    preact = _model(rl.blocks.preact_bottleneck_block, (8, 8, 16), kernel_size, [4, 4, 16], 2, "p")
+    assert tuple(preact.output.shape) == (None, 4, 4, 16)
+    assert tuple(preact.get_layer("p_2_conv").kernel.shape) == (kernel_size, kernel_size, 4, 4)
+
+
+def test_blocks_reject_bad_kernel_size_and_strides():
     with pytest.raises(ValueError, match="kernel_size"):
-        _model(rl.identity_block, (8, 8, 16), 2, [4, 4, 16])
+        _model(rl.identity_block, (8, 8, 16), 0, [4, 4, 16])
+    with pytest.raises(TypeError, match="kernel_size"):
+        _model(rl.blocks.preact_bottleneck_block, (8, 8, 16), 2.5, [4, 4, 16])
     with pytest.raises(ValueError, match="strides"):
         _model(rl.convolutional_block, (8, 8, 16), 3, [4, 4, 16], strides=0)
+
+
+def test_preact_bottleneck_block_shortcuts():
+    # As in keras.applications' ResNetV2: x itself, a 1x1 max-pool where only the grid shrinks (left
+    # unnamed, as Keras leaves it), a 1x1 projection of the pre-activated x where the channels change.
+    block = rl.blocks.preact_bottleneck_block
+    same = _model(block, (8, 8, 16), 3, [4, 4, 16], 1, "s")
+    assert same.get_layer("s_out").input[0] is same.input
+    strided = _model(block, (8, 8, 16), 3, [4, 4, 16], 2, "p")
+    pools = [layer for layer in strided.layers if isinstance(layer, keras.layers.MaxPooling2D)]
+    assert len(pools) == 1 and pools[0].name.startswith("max_pooling2d")
+    assert strided.get_layer("p_out").input[0] is pools[0].output
+    wider = _model(block, (8, 8, 8), 3, [4, 4, 16], 1, "w")
+    assert wider.get_layer("w_0_conv").input is wider.get_layer("w_preact_relu").output
+    biases = {layer.name: layer.use_bias for layer in wider.layers if isinstance(layer, keras.layers.Conv2D)}
+    assert biases == {"w_0_conv": True, "w_1_conv": False, "w_2_conv": False, "w_3_conv": True}
 
 
 @pytest.mark.parametrize(("strides", "size"), [(1, 8), (2, 4)])

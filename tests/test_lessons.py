@@ -30,7 +30,7 @@ BEGIN = "### BEGIN SOLUTION"
 SHOWN_SOURCE = {
     "02_identity_block": ["rl.identity_block"],
     "03_convolutional_block": ["rl.convolutional_block", "rl.blocks.ZeroPadShortcut"],
-    "04_resnet50": ["rl.models.resnet", "rl.copy_weights_by_name"],
+    "04_resnet50": ["rl.models.resnet", "rl.models._imagenet_resnet", "rl.copy_weights_by_name"],
 }
 #: Library functions a lesson must not re-implement under the same name.
 LIBRARY_NAMES = {"identity_block", "convolutional_block", "resnet", "resnet50", "copy_weights_by_name"}

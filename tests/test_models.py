@@ -1,4 +1,4 @@
-"""ResNet-50 against keras.applications, and the small CIFAR-family networks."""
+"""The ImageNet ResNets (v1 and v2) against keras.applications, their arguments, and the CIFAR networks."""
 
 import keras
 import numpy as np
@@ -8,16 +8,42 @@ from keras_parity import assert_same_function, assert_same_layers
 import resnet_lib as rl
 from resnet_lib import analysis
 
-# Figures from keras.applications (TF 2.21 / Keras 3.15) and He et al. 2015, carried here
-# so that the tests need nothing outside the project.
-RESNET50_PARAMS = 25_636_712
-RESNET50_TRAINABLE = 25_583_592
-RESNET50_NON_TRAINABLE = 53_120
+# (parameters, trainable, non-trainable, multiply-adds) at 224x224 with 1000 classes: those of
+# keras.applications (TF 2.21 / Keras 3.15) where Keras has the network, computed by resnet_lib for
+# ResNet-18/34 (He et al. 2015 give 11.7 and 21.8 million); carried here so that the tests need
+# nothing outside the project.
+FIGURES = {
+    "resnet18": (11_703_912, 11_694_312, 9_600, 1_814_073_344),
+    "resnet34": (21_823_208, 21_806_184, 17_024, 3_663_761_408),
+    "resnet50": (25_636_712, 25_583_592, 53_120, 3_857_973_248),
+    "resnet101": (44_707_176, 44_601_832, 105_344, 7_570_194_432),
+    "resnet152": (60_419_944, 60_268_520, 151_424, 11_282_415_616),
+    "resnet50v2": (25_613_800, 25_568_360, 45_440, 3_482_255_360),
+    "resnet101v2": (44_675_560, 44_577_896, 97_664, 7_194_476_544),
+    "resnet152v2": (60_380_648, 60_236_904, 143_744, 10_906_697_728),
+}
+#: How to build each network, and its keras.applications twin where there is one.
+NETWORKS = {
+    "resnet18": (lambda: rl.resnet(18), None),
+    "resnet34": (lambda: rl.resnet(34), None),
+    "resnet50": (rl.resnet50, keras.applications.ResNet50),
+    "resnet101": (lambda: rl.resnet(101), keras.applications.ResNet101),
+    "resnet152": (lambda: rl.resnet(152), keras.applications.ResNet152),
+    "resnet50v2": (lambda: rl.resnet_v2(50), keras.applications.ResNet50V2),
+    "resnet101v2": (lambda: rl.resnet_v2(101), keras.applications.ResNet101V2),
+    "resnet152v2": (lambda: rl.resnet_v2(152), keras.applications.ResNet152V2),
+}
+# He et al. 2015, Table 1: "FLOPs" (multiply-adds) at 224x224, in billions as printed.
+PAPER_MULTIPLY_ADDS_BN = {
+    "resnet18": 1.8,
+    "resnet34": 3.6,
+    "resnet50": 3.8,
+    "resnet101": 7.6,
+    "resnet152": 11.3,
+}
 RESNET50_NO_TOP_PARAMS = 23_587_712
 RESNET50_64PX_6_CLASSES = 23_600_006
 RESNET50_64PX_6_CLASSES_TRAINABLE = 23_546_886
-RESNET50_LAYERS = 177
-RESNET50_MULTIPLY_ADDS_224 = 3_857_973_248
 RESNET50_MULTIPLY_ADDS_64 = 314_781_696  # 64x64x3 input, 6 classes
 
 
@@ -27,43 +53,45 @@ def _counts(model):
     return model.count_params(), trainable, non_trainable
 
 
-def test_resnet50_matches_keras_applications_exactly():
-    mine = rl.resnet50()
-    ref = keras.applications.ResNet50(weights=None)
-    assert _counts(mine) == (RESNET50_PARAMS, RESNET50_TRAINABLE, RESNET50_NON_TRAINABLE)
-    assert _counts(ref) == _counts(mine)
-    assert len(mine.layers) == len(ref.layers) == RESNET50_LAYERS
-    assert [layer.name for layer in mine.layers[1:]] == [layer.name for layer in ref.layers[1:]]
-    for a, b in zip(mine.layers[1:], ref.layers[1:]):
-        assert a.output.shape == b.output.shape, a.name
-    assert_same_function(mine, ref)
+@pytest.fixture(scope="module")
+def network(request):
+    """``NETWORKS[request.param]`` at 224x224, built once per module (pytest groups its tests)."""
+    keras.backend.clear_session()  # generated names (input_layer, ...) then count as in Keras' twin
+    return NETWORKS[request.param][0]()
 
 
-def test_resnet50_without_top_and_pooling():
-    for pooling, shape in ((None, (None, 7, 7, 2048)), ("avg", (None, 2048)), ("max", (None, 2048))):
-        model = rl.resnet50(include_top=False, pooling=pooling)
-        assert model.count_params() == RESNET50_NO_TOP_PARAMS
-        assert tuple(model.output.shape) == shape
-        ref = keras.applications.ResNet50(weights=None, include_top=False, pooling=pooling)
-        assert [layer.name for layer in model.layers[1:]] == [layer.name for layer in ref.layers[1:]]
+@pytest.mark.parametrize("network", [name for name, (_, twin) in NETWORKS.items() if twin], indirect=True)
+def test_matches_keras_applications(network):
+    # Keras' networks are built here, so the figures above are checked, not just carried.
+    keras.backend.clear_session()
+    ref = NETWORKS[network.name][1](weights=None)
+    assert network.name == ref.name
+    assert_same_layers(network, ref)
+    assert _counts(network) == _counts(ref) == FIGURES[network.name][:3]
+    assert rl.count_multiply_adds(network) == rl.count_multiply_adds(ref) == FIGURES[network.name][3]
+    if network.name not in ("resnet101v2", "resnet152v2"):  # their blocks are ResNet50V2's, compared here
+        assert_same_function(network, ref)  # pre-softmax scores after random weights, statistics included
 
 
-@pytest.mark.parametrize("classes", [6, 10])
-def test_resnet50_takes_the_seed_input(classes):
-    model = rl.resnet50(input_shape=(64, 64, 3), classes=classes)
-    params, trainable, non_trainable = _counts(model)
-    assert params == RESNET50_NO_TOP_PARAMS + 2048 * classes + classes
-    assert non_trainable == RESNET50_NON_TRAINABLE
-    if classes == 6:
-        assert (params, trainable) == (RESNET50_64PX_6_CLASSES, RESNET50_64PX_6_CLASSES_TRAINABLE)
-    out = model(np.zeros((2, 64, 64, 3), "float32"), training=False)
-    assert out.shape == (2, classes)
-    np.testing.assert_allclose(np.sum(out, axis=1), 1.0, rtol=1e-5)
+@pytest.mark.parametrize("network", sorted(PAPER_MULTIPLY_ADDS_BN), indirect=True)
+def test_v1_family_from_one_table_and_its_cost(network):
+    depth = int(network.name.removeprefix("resnet"))
+    assert _counts(network) == FIGURES[network.name][:3]
+    count = rl.count_multiply_adds(network)
+    assert count == FIGURES[network.name][3]
+    assert count / 1e9 == pytest.approx(PAPER_MULTIPLY_ADDS_BN[network.name], rel=0.05)
+    per_layer = analysis.multiply_adds_by_layer(network)
+    assert sum(per_layer.values()) == count
+    assert per_layer["predictions"] == (2048 if depth >= 50 else 512) * 1000
+    # The depth in the name counts the weighted layers on the main path (projections excluded).
+    weighted = analysis.kernel_layers(network)
+    projections = [layer for layer in weighted if layer.name.endswith("_0_conv")]
+    assert len(weighted) - len(projections) == depth
 
 
-def test_resnet50_output_shape_per_stage():
-    model = rl.resnet50()
-    shapes = dict(analysis.stage_outputs(model))
+@pytest.mark.parametrize("network", ["resnet50"], indirect=True)
+def test_resnet50_output_shape_per_stage(network):
+    shapes = dict(analysis.stage_outputs(network))
     assert shapes["conv1_relu"] == (None, 112, 112, 64)
     assert shapes["pool1_pool"] == (None, 56, 56, 64)
     assert shapes["conv2_block3_out"] == (None, 56, 56, 256)
@@ -73,9 +101,63 @@ def test_resnet50_output_shape_per_stage():
     assert shapes["predictions"] == (None, 1000)
 
 
-def test_multiply_adds_of_resnet50():
-    assert rl.count_multiply_adds(rl.resnet50()) == RESNET50_MULTIPLY_ADDS_224
-    assert rl.count_multiply_adds(rl.resnet50((64, 64, 3), 6)) == RESNET50_MULTIPLY_ADDS_64  # 6 classes
+@pytest.mark.parametrize("network", ["resnet50v2"], indirect=True)
+def test_resnet_v2_downsamples_at_the_end_of_a_stage(network):
+    shapes = {layer.name: tuple(layer.output.shape) for layer in network.layers}
+    assert shapes["conv2_block2_out"] == (None, 56, 56, 256)
+    assert shapes["conv2_block3_out"] == (None, 28, 28, 256)  # stride 2 in the last block of conv2
+    assert shapes["conv5_block3_out"] == (None, 7, 7, 2048)  # and none in conv5
+    assert not any(
+        isinstance(layer, keras.layers.Activation) and layer.name.endswith("_out") for layer in network.layers
+    )
+
+
+def test_resnet50_without_top_takes_any_image_size():
+    keras.backend.clear_session()
+    mine = rl.resnet50(include_top=False, input_shape=(None, None, 3), pooling="max")
+    keras.backend.clear_session()
+    ref = keras.applications.ResNet50(
+        weights=None, include_top=False, input_shape=(None, None, 3), pooling="max"
+    )
+    assert_same_layers(mine, ref)
+    assert mine.count_params() == RESNET50_NO_TOP_PARAMS
+    assert tuple(mine.get_layer("conv5_block3_out").output.shape) == (None, None, None, 2048)
+    assert mine(np.zeros((1, 64, 48, 3), "float32"), training=False).shape == (1, 2048)
+
+
+def test_resnet50_takes_the_seed_input():
+    model = rl.resnet50(input_shape=(64, 64, 3), classes=6)
+    params, trainable, non_trainable = _counts(model)
+    assert (params, trainable) == (RESNET50_64PX_6_CLASSES, RESNET50_64PX_6_CLASSES_TRAINABLE)
+    assert params == RESNET50_NO_TOP_PARAMS + 2048 * 6 + 6  # no parameter depends on the image size
+    assert non_trainable == FIGURES["resnet50"][2]
+    assert rl.count_multiply_adds(model) == RESNET50_MULTIPLY_ADDS_64
+    out = model(np.zeros((2, 64, 64, 3), "float32"), training=False)
+    assert out.shape == (2, 6)
+    np.testing.assert_allclose(np.sum(out, axis=1), 1.0, rtol=1e-5)
+
+
+def test_input_tensor_as_in_keras_applications():
+    images = keras.Input(shape=(32, 32, 3), name="images")
+    scaled = keras.layers.Rescaling(1 / 255, name="scale")(images)
+    model = rl.resnet(18, include_top=False, pooling="avg", input_tensor=scaled)
+    assert len(model.inputs) == 1 and model.inputs[0] is images  # where the tensor's graph starts,
+    assert model.layers[1].name == "scale"  # so it includes the layers in between
+    assert tuple(model.output.shape) == (None, 512)
+
+
+def test_weights_file_round_trip(tmp_path):
+    # One channel and any image size, as in Keras' own applications tests.
+    path = tmp_path / "features.weights.h5"
+    saved = rl.resnet(18, input_shape=(None, None, 1), include_top=False)
+    analysis.randomize_weights(saved, seed=2)
+    saved.save_weights(path)
+    loaded = rl.resnet(18, input_shape=(None, None, 1), include_top=False, weights=path)
+    for size, grid in (((32, 32), (1, 1)), ((40, 72), (2, 3))):
+        x = np.random.default_rng(0).normal(0, 1, (2, *size, 1)).astype("float32")
+        out = np.asarray(loaded(x, training=False))
+        assert out.shape == (2, *grid, 512)
+        np.testing.assert_array_equal(out, saved(x, training=False))
 
 
 # He et al. 2015, Table 6: parameters of the CIFAR-10 ResNets, in millions as printed.
@@ -93,10 +175,13 @@ def test_cifar_resnet_depth_and_parameters(depth):
         layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D | keras.layers.Dense)
     ]
     assert len(weighted) == depth  # 6n+2 weighted layers
-    plain = rl.plain_network(depth)
-    assert plain.count_params() == model.count_params()  # option A adds no parameters
-    assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
     assert sum(isinstance(layer, keras.layers.Add) for layer in model.layers) == (depth - 2) // 2
+
+
+def test_plain_network_is_the_resnet_without_shortcuts():
+    plain = rl.plain_network(20)
+    assert plain.count_params() == CIFAR_PARAMS[20]  # option A adds no parameters
+    assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
 
 
 def test_cifar_resnet_shapes_on_fashion_mnist_and_cifar():
@@ -110,21 +195,3 @@ def test_cifar_resnet_shapes_on_fashion_mnist_and_cifar():
     assert proj.count_params() == CIFAR_PARAMS[20] + (16 * 32 + 32 + 4 * 32) + (32 * 64 + 64 + 4 * 64)
     v2 = rl.cifar_resnet(20, preact=True)
     assert v2(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 10)
-
-
-@pytest.mark.parametrize(
-    ("depth", "keras_builder", "params"),
-    [(101, "ResNet101", 44_707_176), (152, "ResNet152", 60_419_944)],
-)
-def test_deeper_resnets_match_keras_applications(depth, keras_builder, params):
-    # Keras' own networks are built here, so the figures above are checked, not just carried.
-    # At 64x64 the layers and weights are the same as at 224x224, and the forward pass is cheap.
-    mine = rl.resnet(depth, input_shape=(64, 64, 3))
-    ref = getattr(keras.applications, keras_builder)(weights=None, input_shape=(64, 64, 3))
-    assert_same_layers(mine, ref)
-    assert ref.count_params() == mine.count_params() == params  # no parameter depends on the image size
-    assert_same_function(mine, ref, (64, 64, 3))
-
-
-def test_resnet_family_builds_from_one_table():
-    assert rl.resnet(18).count_params() < rl.resnet(34).count_params() < rl.resnet(50).count_params()
