@@ -1,53 +1,76 @@
-"""resnet_lib: the code shared by the ResNet notebook series.
-
-Blocks and models (Functional Keras 3), data loaders and tf.data pipelines,
-training, plotting, measurements and the exercise checks.
+"""resnet_lib: the code shared by the ResNet notebook series. Lessons write ``import resnet_lib as rl``
+and then ``rl.<name>`` for everything; each module holds one concern: blocks, models, data, training,
+analysis (measuring models), plotting, session (every lesson's set-up) and checks (one per lesson).
 """
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of notebooks
 
-from . import analysis, checks, data, plotting  # noqa: E402
-from .analysis import copy_weights_by_name, count_multiply_adds, gradient_norms  # noqa: E402
-from .blocks import basic_block, convolutional_block, identity_block  # noqa: E402
-from .data import load_cifar10, load_dataset, load_fashion_mnist, make_dataset  # noqa: E402
-from .models import cifar_resnet, plain_network, resnet, resnet50, resnet_v2  # noqa: E402
-from .plotting import plot_model_graph, plot_training_curves  # noqa: E402
+from . import analysis, blocks, checks, data, models, plotting, session, training  # noqa: E402
+from .analysis import (  # noqa: E402
+    copy_weights_by_name,
+    count_multiply_adds,
+    gradient_norms,
+    kernel_layers,
+    logits,
+    max_abs_difference,
+    multiply_adds_by_layer,
+    randomize_weights,
+    relative_difference,
+    stage_outputs,
+)
+from .blocks import (  # noqa: E402
+    ZeroPadShortcut,
+    basic_block,
+    bn_relu,
+    conv_bn,
+    convolutional_block,
+    identity_block,
+    preact_bottleneck_block,
+)
+from .checks import *  # noqa: E402, F403  (every check_* function; checks.__all__ lists them)
+from .data import (  # noqa: E402
+    CLASS_NAMES,
+    DatasetError,
+    channel_stats,
+    load_cifar10,
+    load_dataset,
+    load_fashion_mnist,
+    make_dataset,
+    random_crop_flip,
+    subset,
+)
+from .models import (  # noqa: E402
+    IMAGENET_STAGES,
+    cifar_resnet,
+    imagenet_resnet,
+    plain_network,
+    resnet,
+    resnet50,
+    resnet_v2,
+    set_batchnorm_momentum,
+)
+from .plotting import (  # noqa: E402
+    plot_bars,
+    plot_confusion_matrix,
+    plot_gradient_norms,
+    plot_image_grid,
+    plot_learning_rate,
+    plot_model_graph,
+    plot_output_vs_input,
+    plot_training_curves,
+)
 from .session import setup  # noqa: E402
+from .training import (  # noqa: E402
+    SmoothedSparseCrossentropy,
+    TrainConfig,
+    learning_rate_schedule,
+    per_class_accuracy,
+    predict,
+    read_checkpoint_state,
+    train,
+)
 
-__all__ = [
-    "analysis",
-    "basic_block",
-    "checks",
-    "cifar_resnet",
-    "convolutional_block",
-    "copy_weights_by_name",
-    "count_multiply_adds",
-    "data",
-    "gradient_norms",
-    "identity_block",
-    "load_cifar10",
-    "load_dataset",
-    "load_fashion_mnist",
-    "make_dataset",
-    "plain_network",
-    "plot_model_graph",
-    "plot_training_curves",
-    "plotting",
-    "resnet",
-    "resnet50",
-    "resnet_v2",
-    "setup",
-]
-
-from . import training  # noqa: E402
-from .training import TrainConfig, per_class_accuracy, predict, train  # noqa: E402
-
-__all__ += [
-    "TrainConfig",
-    "per_class_accuracy",
-    "predict",
-    "train",
-    "training",
-]
+#: Everything imported above: the modules and every name a lesson uses.
+__all__ = sorted(name for name in dir() if not name.startswith("_") and name != "os")

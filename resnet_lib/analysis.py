@@ -40,14 +40,11 @@ def max_abs_difference(model_a, model_b, x) -> float:
 
 
 def randomize_weights(model, seed=0):
-    """Give every weight of ``model`` random values, BatchNormalization's moving statistics included.
+    """Random values for every weight of ``model``, BatchNormalization's moving statistics included.
 
-    A freshly built network is a weak witness that two implementations agree: its
-    BatchNormalization layers have mean 0 and variance 1, so in inference mode they are
-    almost the identity, and a wrong epsilon or a swapped statistic changes nothing
-    visible. Here kernels get He-scaled normal values, biases, beta and moving means
-    small normal values, gamma and moving variances values in [0.5, 1.5] and [0.5, 2].
-    Deterministic for a given ``seed``; returns ``model``.
+    A fresh network is a weak witness of equality: with statistics 0 and 1 its BatchNormalization
+    is nearly the identity in inference mode. Kernels get He-scaled normal values, gamma values in
+    [0.5, 1.5], moving variances in [0.5, 2], the rest small normal values. Returns ``model``.
     """
     _validate.keras_model("model", model)
     rng = np.random.default_rng(seed)
@@ -85,10 +82,9 @@ def logits(model, x):
 
 
 def relative_difference(model_a, model_b, x) -> float:
-    """Largest difference between the two models' pre-softmax outputs on ``x``, over their largest size.
+    """Largest difference of the two models' pre-softmax outputs on ``x``, over their largest magnitude.
 
-    0.0 means identical; a wrong BatchNormalization epsilon in a ResNet-50 with random
-    weights gives about 1e-3. Compare after ``randomize_weights`` and ``copy_weights_by_name``.
+    0.0 means identical; compare after ``randomize_weights`` and ``copy_weights_by_name``.
     """
     a, b = logits(model_a, x), logits(model_b, x)
     if a.shape != b.shape:

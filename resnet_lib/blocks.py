@@ -26,7 +26,7 @@ def _name(prefix: str | None, suffix: str) -> str | None:
     return None if prefix is None else f"{prefix}_{suffix}"
 
 
-def _bn_relu(x, name, bn_epsilon, *, relu=True, zero_gamma=False):
+def bn_relu(x, name, bn_epsilon, *, relu=True, zero_gamma=False):
     """BatchNormalization over the channels (axis 3, as keras.applications writes it) -> ReLU."""
     gamma = "zeros" if zero_gamma else "ones"
     x = layers.BatchNormalization(
@@ -35,11 +35,11 @@ def _bn_relu(x, name, bn_epsilon, *, relu=True, zero_gamma=False):
     return layers.Activation("relu", name=_name(name, "relu"))(x) if relu else x
 
 
-def _conv_bn(x, filters, kernel_size, strides, name, bn_epsilon, *, relu=True, zero_gamma=False):
+def conv_bn(x, filters, kernel_size, strides, name, bn_epsilon, *, relu=True, zero_gamma=False):
     """Conv2D -> BatchNormalization (-> ReLU); a kxk convolution pads to keep the grid, a 1x1 needs none."""
     padding = "valid" if kernel_size == 1 else "same"
     x = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, name=_name(name, "conv"))(x)
-    return _bn_relu(x, name, bn_epsilon, relu=relu, zero_gamma=zero_gamma)
+    return bn_relu(x, name, bn_epsilon, relu=relu, zero_gamma=zero_gamma)
 
 
 def _channels(x) -> int:
@@ -71,9 +71,9 @@ def identity_block(
             f"filters[2]={f3}. Use convolutional_block (projection shortcut) where the shape changes."
         )
     shortcut = x
-    x = _conv_bn(x, f1, 1, 1, _name(name, "1"), bn_epsilon)
-    x = _conv_bn(x, f2, k, 1, _name(name, "2"), bn_epsilon)
-    x = _conv_bn(x, f3, 1, 1, _name(name, "3"), bn_epsilon, relu=False, zero_gamma=zero_init_last_bn)
+    x = conv_bn(x, f1, 1, 1, _name(name, "1"), bn_epsilon)
+    x = conv_bn(x, f2, k, 1, _name(name, "2"), bn_epsilon)
+    x = conv_bn(x, f3, 1, 1, _name(name, "3"), bn_epsilon, relu=False, zero_gamma=zero_init_last_bn)
     x = layers.Add(name=_name(name, "add"))([shortcut, x])
     return layers.Activation("relu", name=_name(name, "out"))(x)
 
@@ -92,10 +92,10 @@ def convolutional_block(
     f1, f2, f3 = _validate.filters3("filters", filters)
     s = _validate.positive_int("strides", strides)
     _channels(x)
-    shortcut = _conv_bn(x, f3, 1, s, _name(name, "0"), bn_epsilon, relu=False)
-    x = _conv_bn(x, f1, 1, s, _name(name, "1"), bn_epsilon)
-    x = _conv_bn(x, f2, k, 1, _name(name, "2"), bn_epsilon)
-    x = _conv_bn(x, f3, 1, 1, _name(name, "3"), bn_epsilon, relu=False, zero_gamma=zero_init_last_bn)
+    shortcut = conv_bn(x, f3, 1, s, _name(name, "0"), bn_epsilon, relu=False)
+    x = conv_bn(x, f1, 1, s, _name(name, "1"), bn_epsilon)
+    x = conv_bn(x, f2, k, 1, _name(name, "2"), bn_epsilon)
+    x = conv_bn(x, f3, 1, 1, _name(name, "3"), bn_epsilon, relu=False, zero_gamma=zero_init_last_bn)
     x = layers.Add(name=_name(name, "add"))([shortcut, x])
     return layers.Activation("relu", name=_name(name, "out"))(x)
 
@@ -113,7 +113,7 @@ def preact_bottleneck_block(x, kernel_size, filters, strides=1, name=None, *, bn
     f1, f2, f3 = _validate.filters3("filters", filters)
     s = _validate.positive_int("strides", strides)
     c = _channels(x)
-    activated = _bn_relu(x, _name(name, "preact"), bn_epsilon)
+    activated = bn_relu(x, _name(name, "preact"), bn_epsilon)
     if c != f3:
         shortcut = layers.Conv2D(f3, 1, strides=s, name=_name(name, "0_conv"))(activated)
     elif s > 1:
@@ -121,11 +121,11 @@ def preact_bottleneck_block(x, kernel_size, filters, strides=1, name=None, *, bn
     else:
         shortcut = x
     y = layers.Conv2D(f1, 1, use_bias=False, name=_name(name, "1_conv"))(activated)
-    y = _bn_relu(y, _name(name, "1"), bn_epsilon)
+    y = bn_relu(y, _name(name, "1"), bn_epsilon)
     pad = ((k - 1) // 2, k // 2)  # "same" padding, written out as Keras does before a strided kxk
     y = layers.ZeroPadding2D((pad, pad), name=_name(name, "2_pad"))(y)
     y = layers.Conv2D(f2, k, strides=s, use_bias=False, name=_name(name, "2_conv"))(y)
-    y = _bn_relu(y, _name(name, "2"), bn_epsilon)
+    y = bn_relu(y, _name(name, "2"), bn_epsilon)
     y = layers.Conv2D(f3, 1, name=_name(name, "3_conv"))(y)
     return layers.Add(name=_name(name, "out"))([shortcut, y])
 
@@ -184,12 +184,12 @@ def basic_block(
     _validate.one_of("shortcut", shortcut, SHORTCUTS)
     c = _channels(x)
 
-    activated = _bn_relu(x, _name(name, "preact"), bn_epsilon) if preact else x
-    y = _conv_bn(activated, filters, 3, s, _name(name, "1"), bn_epsilon)
+    activated = bn_relu(x, _name(name, "preact"), bn_epsilon) if preact else x
+    y = conv_bn(activated, filters, 3, s, _name(name, "1"), bn_epsilon)
     if preact:
         y = layers.Conv2D(filters, 3, padding="same", name=_name(name, "2_conv"))(y)
     else:
-        y = _conv_bn(y, filters, 3, 1, _name(name, "2"), bn_epsilon, relu=not residual)
+        y = conv_bn(y, filters, 3, 1, _name(name, "2"), bn_epsilon, relu=not residual)
 
     if not residual:
         return y
@@ -200,6 +200,6 @@ def basic_block(
     elif preact:
         short = layers.Conv2D(filters, 1, strides=s, name=_name(name, "0_conv"))(activated)
     else:
-        short = _conv_bn(x, filters, 1, s, _name(name, "0"), bn_epsilon, relu=False)
+        short = conv_bn(x, filters, 1, s, _name(name, "0"), bn_epsilon, relu=False)
     y = layers.Add(name=_name(name, "add"))([short, y])
     return y if preact else layers.Activation("relu", name=_name(name, "out"))(y)

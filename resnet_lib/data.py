@@ -47,30 +47,10 @@ CIFAR10_ENV = "RESNET_CIFAR10_DIR"
 CIFAR10_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
 
 CLASS_NAMES = {
-    "fashion_mnist": (
-        "T-shirt/top",
-        "Trouser",
-        "Pullover",
-        "Dress",
-        "Coat",
-        "Sandal",
-        "Shirt",
-        "Sneaker",
-        "Bag",
-        "Ankle boot",
+    "fashion_mnist": tuple(
+        "T-shirt/top|Trouser|Pullover|Dress|Coat|Sandal|Shirt|Sneaker|Bag|Ankle boot".split("|")
     ),
-    "cifar10": (
-        "airplane",
-        "automobile",
-        "bird",
-        "cat",
-        "deer",
-        "dog",
-        "frog",
-        "horse",
-        "ship",
-        "truck",
-    ),
+    "cifar10": ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"),
 }
 DATASETS = tuple(CLASS_NAMES)
 
@@ -329,18 +309,7 @@ def random_crop_flip(images, seed, pad=4, flip=True):
     return images
 
 
-def make_dataset(
-    x,
-    y,
-    batch_size=128,
-    *,
-    training=False,
-    mean=None,
-    std=None,
-    augment=None,
-    pad=4,
-    seed=0,
-):
+def make_dataset(x, y, batch_size=128, *, training=False, mean=None, std=None, augment=None, pad=4, seed=0):
     """A ``tf.data.Dataset`` of ``(images, labels)`` batches, normalised with ``mean``/``std``.
 
     ``x``: uint8 ``(n, H, W, C)``; ``y``: integer labels ``(n,)``. Images come out

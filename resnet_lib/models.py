@@ -1,7 +1,7 @@
 """Whole networks: the ImageNet ResNet family (v1 and v2) and the small CIFAR-style ResNets.
 
 As in ``keras.applications``, ``resnet`` and ``resnet_v2`` each write a function that
-stacks their blocks and hand it to one shell, ``_imagenet_resnet``, which adds the stem,
+stacks their blocks and hand it to one shell, ``imagenet_resnet``, which adds the stem,
 the classifier and the weights. ``resnet(50/101/152)`` and ``resnet_v2(50/101/152)`` are
 Keras' ResNet50/101/152 and ResNet50V2/101V2/152V2 (weights=None) layer for layer: the same
 names, types, configurations, output shapes and parameters.
@@ -27,7 +27,7 @@ IMAGENET_STAGES = {
 _STAGE_WIDTHS = (64, 128, 256, 512)
 
 
-def _imagenet_resnet(
+def imagenet_resnet(
     stack,
     preact,
     input_shape,
@@ -70,12 +70,12 @@ def _imagenet_resnet(
     x = layers.ZeroPadding2D(3, name="conv1_pad")(x)
     x = layers.Conv2D(64, 7, strides=2, name="conv1_conv")(x)
     if not preact:
-        x = blocks._bn_relu(x, "conv1", bn_epsilon)
+        x = blocks.bn_relu(x, "conv1", bn_epsilon)
     x = layers.ZeroPadding2D(1, name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
     x = stack(x, bn_epsilon)
     if preact:
-        x = blocks._bn_relu(x, "post", bn_epsilon)
+        x = blocks.bn_relu(x, "post", bn_epsilon)
 
     if include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
@@ -106,7 +106,7 @@ def resnet(
     2 after), a ``convolutional_block``, and goes on with ``identity_block``s (``basic_block``s
     for 18 and 34). Input ``(batch, H, W, 3)``, H and W at least 32 (None without the top);
     output ``(batch, classes)``, or the feature map or pooled features without the top.
-    Keyword arguments ``input_tensor``, ``weights`` and ``bn_epsilon``: see ``_imagenet_resnet``.
+    Keyword arguments ``input_tensor``, ``weights`` and ``bn_epsilon``: see ``imagenet_resnet``.
     """
     _validate.one_of("depth", depth, sorted(IMAGENET_STAGES))
     kind, depths = IMAGENET_STAGES[depth]
@@ -126,7 +126,7 @@ def resnet(
         return x
 
     name = name or f"resnet{depth}"
-    return _imagenet_resnet(
+    return imagenet_resnet(
         stack, False, input_shape, classes, include_top, pooling, classifier_activation, name, **kwargs
     )
 
@@ -178,7 +178,7 @@ def resnet_v2(
         return x
 
     name = name or f"resnet{depth}v2"
-    return _imagenet_resnet(
+    return imagenet_resnet(
         stack, True, input_shape, classes, include_top, pooling, classifier_activation, name, **kwargs
     )
 
@@ -223,14 +223,14 @@ def cifar_resnet(
     inputs = keras.Input(shape=input_shape)
     x = layers.Conv2D(width, 3, padding="same", name="stem_conv")(inputs)
     if not preact:
-        x = blocks._bn_relu(x, "stem", bn_epsilon)
+        x = blocks.bn_relu(x, "stem", bn_epsilon)
     for stage in range(3):
         for block in range(n):
             strides = 2 if (stage > 0 and block == 0) else 1
             block_name = f"stage{stage + 1}_block{block + 1}"
             x = blocks.basic_block(x, width * 2**stage, strides, block_name, **block_options)
     if preact:
-        x = blocks._bn_relu(x, "post", bn_epsilon)
+        x = blocks.bn_relu(x, "post", bn_epsilon)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
     x = layers.Dense(classes, activation="softmax", name="predictions")(x)
     kind = ("resnet" + ("v2" if preact else "")) if residual else "plain"

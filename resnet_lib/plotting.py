@@ -347,7 +347,7 @@ def plot_learning_rate(
     x = steps / steps_per_epoch if steps_per_epoch else steps
     fig, ax = plt.subplots(figsize=(6.5, 3.5))
     for label, schedule in schedules.items():
-        values = _per_step_values(schedule, steps) if callable(schedule) else np.asarray(schedule, float)
+        values = np.asarray(schedule(steps) if callable(schedule) else schedule, dtype=float)
         if len(values) != total_steps:
             raise ValueError(
                 f"schedule {label!r} has {len(values)} values, expected total_steps={total_steps}."
@@ -362,14 +362,3 @@ def plot_learning_rate(
         ax.set_title(title)
     fig.tight_layout()
     return _save(fig, path)
-
-
-def _per_step_values(schedule, steps):
-    """Evaluate ``schedule`` on all steps at once where it accepts an array, else step by step."""
-    try:
-        values = np.asarray(schedule(steps), dtype=float)
-        if values.shape == steps.shape:
-            return values
-    except (TypeError, ValueError):
-        pass
-    return np.array([float(schedule(int(s))) for s in steps])

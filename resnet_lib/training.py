@@ -119,23 +119,19 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
     is ordinary sparse categorical cross-entropy.
     """
 
-    def __init__(self, label_smoothing=0.1, from_logits=False, name="smoothed_sparse_crossentropy", **kwargs):
+    def __init__(self, label_smoothing=0.1, name="smoothed_sparse_crossentropy", **kwargs):
         super().__init__(name=name, **kwargs)
         if not 0.0 <= label_smoothing < 1.0:
             raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}.")
         self.label_smoothing = float(label_smoothing)
-        self.from_logits = bool(from_logits)
 
     def call(self, y_true, y_pred):
         classes = ops.shape(y_pred)[-1]
         one_hot = ops.one_hot(ops.cast(ops.reshape(y_true, (-1,)), "int32"), classes, dtype=y_pred.dtype)
-        return keras.losses.categorical_crossentropy(
-            one_hot, y_pred, from_logits=self.from_logits, label_smoothing=self.label_smoothing
-        )
+        return keras.losses.categorical_crossentropy(one_hot, y_pred, label_smoothing=self.label_smoothing)
 
     def get_config(self):
-        config = super().get_config()
-        return {**config, "label_smoothing": self.label_smoothing, "from_logits": self.from_logits}
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
 def compile_model(model, config: TrainConfig, steps_per_epoch: int):

@@ -81,8 +81,8 @@ PLANTS = (
     Plant(
         "identity-block-ignores-kernel-size",
         "resnet_lib/blocks.py",
-        'x = _conv_bn(x, f2, k, 1, _name(name, "2"), bn_epsilon)',
-        'x = _conv_bn(x, f2, 3, 1, _name(name, "2"), bn_epsilon)',
+        'x = conv_bn(x, f2, k, 1, _name(name, "2"), bn_epsilon)',
+        'x = conv_bn(x, f2, 3, 1, _name(name, "2"), bn_epsilon)',
         ("tests/test_checks.py::k=correct_identity",),
     ),
     Plant(

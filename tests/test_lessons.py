@@ -1,7 +1,7 @@
 """Lessons with coded exercises: checked exercises with self-contained checks, and the library's real source.
 
 Each exercise cell defines a function with its solution between ``### BEGIN SOLUTION`` and
-``### END SOLUTION``; the next code cell checks it with ``rl.checks``. Here the check cells
+``### END SOLUTION``; the next code cell checks it with ``rl.check_*``. Here the check cells
 run outside the notebook, with only the Setup cell's imports and the exercise functions, so
 a student can rerun a check without rerunning the lesson. (tests/test_student.py runs the
 student copies, where the solutions are stubs.) The lessons must also show the library's
@@ -29,8 +29,8 @@ BEGIN = "### BEGIN SOLUTION"
 #: What each lesson teaches from the library, shown with inspect.getsource.
 SHOWN_SOURCE = {
     "02_identity_block": ["rl.identity_block"],
-    "03_convolutional_block": ["rl.convolutional_block", "rl.blocks.ZeroPadShortcut"],
-    "04_resnet50": ["rl.models.resnet", "rl.models._imagenet_resnet", "rl.copy_weights_by_name"],
+    "03_convolutional_block": ["rl.convolutional_block", "rl.ZeroPadShortcut"],
+    "04_resnet50": ["rl.resnet", "rl.imagenet_resnet", "rl.copy_weights_by_name"],
 }
 #: Library functions a lesson must not re-implement under the same name.
 LIBRARY_NAMES = {"identity_block", "convolutional_block", "resnet", "resnet50", "copy_weights_by_name"}
@@ -62,8 +62,8 @@ def test_every_lesson_has_checked_exercises(name):
     assert len(exercises) >= 2, f"{name} should have at least two coded exercises"
     for exercise, check in exercises:
         assert _defined(exercise), f"{name}: an exercise cell must define the function the student writes"
-        assert "rl.checks.check_" in check, (
-            f"{name}: the check cell after {_defined(exercise)} must use rl.checks"
+        assert "rl.check_" in check, (
+            f"{name}: the check cell after {_defined(exercise)} must use an rl.check_ function"
         )
         assert BEGIN not in check
 

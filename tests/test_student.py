@@ -351,7 +351,7 @@ def _verdict(errors: dict[int, dict], checks: set[int], nb) -> list[str]:
             problems.append(
                 f"check cell {i} ({first_line!r}) failed with {said}; it should raise the check's "
                 f"AssertionError saying the function is {NOT_WRITTEN} (let the check call the function "
-                "through rl.checks, which turns NotImplementedError into that message)"
+                "through its rl.check_ function, which turns NotImplementedError into that message)"
             )
     for i in sorted(checks - set(errors)):
         problems.append(f"check cell {i} passed although the exercise is a stub: does it call the function?")
