@@ -134,27 +134,25 @@ def test_resnet50_takes_the_seed_input():
     np.testing.assert_allclose(np.sum(out, axis=1), 1.0, rtol=1e-5)
 
 
-def test_input_tensor_as_in_keras_applications():
-    images = keras.Input(shape=(32, 32, 3), name="images")
-    scaled = keras.layers.Rescaling(1 / 255, name="scale")(images)
-    model = rl.resnet(18, include_top=False, pooling="avg", input_tensor=scaled)
-    assert len(model.inputs) == 1 and model.inputs[0] is images  # where the tensor's graph starts,
-    assert model.layers[1].name == "scale"  # so it includes the layers in between
-    assert tuple(model.output.shape) == (None, 512)
+def test_input_tensor_and_weights_file(tmp_path):
+    # As in keras.applications (and its tests: one channel, any image size).
+    def on_a_tensor(**kwargs):
+        images = keras.Input(shape=(None, None, 1), name="images")
+        scaled = keras.layers.Rescaling(1 / 255, name="scale")(images)
+        model = rl.resnet(18, include_top=False, input_tensor=scaled, **kwargs)
+        assert len(model.inputs) == 1 and model.inputs[0] is images  # where the tensor's graph starts,
+        assert model.layers[1].name == "scale"  # so the layers in between are part of the model
+        return model
 
-
-def test_weights_file_round_trip(tmp_path):
-    # One channel and any image size, as in Keras' own applications tests.
     path = tmp_path / "features.weights.h5"
-    saved = rl.resnet(18, input_shape=(None, None, 1), include_top=False)
-    analysis.randomize_weights(saved, seed=2)
+    saved = analysis.randomize_weights(on_a_tensor(), seed=2)
     saved.save_weights(path)
-    loaded = rl.resnet(18, input_shape=(None, None, 1), include_top=False, weights=path)
+    loaded = on_a_tensor(weights=path)
     for size, grid in (((32, 32), (1, 1)), ((40, 72), (2, 3))):
-        x = np.random.default_rng(0).normal(0, 1, (2, *size, 1)).astype("float32")
-        out = np.asarray(loaded(x, training=False))
+        x = np.random.default_rng(0).uniform(0, 255, (2, *size, 1)).astype("float32")
+        out = np.asarray(loaded([x], training=False))  # a list, as keras.utils.get_source_inputs gives
         assert out.shape == (2, *grid, 512)
-        np.testing.assert_array_equal(out, saved(x, training=False))
+        np.testing.assert_array_equal(out, saved([x], training=False))
 
 
 # He et al. 2015, Table 6: parameters of the CIFAR-10 ResNets, in millions as printed.
@@ -175,12 +173,6 @@ def test_cifar_resnet_depth_and_parameters(depth):
     assert sum(isinstance(layer, keras.layers.Add) for layer in model.layers) == (depth - 2) // 2
 
 
-def test_plain_network_is_the_resnet_without_shortcuts():
-    plain = rl.plain_network(20)
-    assert plain.count_params() == CIFAR_PARAMS[20]  # option A adds no parameters
-    assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
-
-
 def test_cifar_resnet_shapes_on_fashion_mnist_and_cifar():
     fm = rl.cifar_resnet(20, input_shape=(28, 28, 1), classes=10)
     shapes = dict(analysis.stage_outputs(fm))
@@ -192,3 +184,6 @@ def test_cifar_resnet_shapes_on_fashion_mnist_and_cifar():
     assert proj.count_params() == CIFAR_PARAMS[20] + (16 * 32 + 32 + 4 * 32) + (32 * 64 + 64 + 4 * 64)
     v2 = rl.cifar_resnet(20, preact=True)
     assert v2(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 10)
+    plain = rl.plain_network(20)
+    assert plain.count_params() == CIFAR_PARAMS[20]  # option A adds no parameters
+    assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
