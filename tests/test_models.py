@@ -7,6 +7,7 @@ from keras_parity import assert_same_function, assert_same_layers
 
 import resnet_lib as rl
 from resnet_lib import analysis
+from resnet_lib.models import IMAGENET_STAGES
 
 # (parameters, trainable, non-trainable, multiply-adds) at 224x224 with 1000 classes: those of
 # keras.applications (TF 2.21 / Keras 3.15) where Keras has the network, computed by resnet_lib for
@@ -56,14 +57,16 @@ def _counts(model):
 @pytest.fixture(scope="module")
 def network(request):
     """``NETWORKS[request.param]`` at 224x224, built once per module (pytest groups its tests)."""
-    keras.backend.clear_session()  # generated names (input_layer, ...) then count as in Keras' twin
+    # Generated names (input_layer, ...) then count from the start, as in Keras' twin. No garbage
+    # collection (free_memory=False): with a network of hundreds of layers alive it costs seconds.
+    keras.backend.clear_session(free_memory=False)
     return NETWORKS[request.param][0]()
 
 
 @pytest.mark.parametrize("network", [name for name, (_, twin) in NETWORKS.items() if twin], indirect=True)
 def test_matches_keras_applications(network):
     # Keras' networks are built here, so the figures above are checked, not just carried.
-    keras.backend.clear_session()
+    keras.backend.clear_session(free_memory=False)
     ref = NETWORKS[network.name][1](weights=None)
     assert network.name == ref.name
     assert_same_layers(network, ref)
@@ -83,22 +86,17 @@ def test_v1_family_from_one_table_and_its_cost(network):
     per_layer = analysis.multiply_adds_by_layer(network)
     assert sum(per_layer.values()) == count
     assert per_layer["predictions"] == (2048 if depth >= 50 else 512) * 1000
+    # The stem takes 224 to 112 and 56; each stage after conv2 halves the grid and doubles the channels.
+    kind, blocks = IMAGENET_STAGES[depth]
+    shapes = dict(analysis.stage_outputs(network))
+    assert (shapes["conv1_relu"], shapes["pool1_pool"]) == ((None, 112, 112, 64), (None, 56, 56, 64))
+    for i, last_block in enumerate(blocks):
+        channels = 64 * 2**i * (4 if kind == "bottleneck" else 1)
+        assert shapes[f"conv{i + 2}_block{last_block}_out"] == (None, 56 // 2**i, 56 // 2**i, channels)
     # The depth in the name counts the weighted layers on the main path (projections excluded).
     weighted = analysis.kernel_layers(network)
     projections = [layer for layer in weighted if layer.name.endswith("_0_conv")]
     assert len(weighted) - len(projections) == depth
-
-
-@pytest.mark.parametrize("network", ["resnet50"], indirect=True)
-def test_resnet50_output_shape_per_stage(network):
-    shapes = dict(analysis.stage_outputs(network))
-    assert shapes["conv1_relu"] == (None, 112, 112, 64)
-    assert shapes["pool1_pool"] == (None, 56, 56, 64)
-    assert shapes["conv2_block3_out"] == (None, 56, 56, 256)
-    assert shapes["conv3_block4_out"] == (None, 28, 28, 512)
-    assert shapes["conv4_block6_out"] == (None, 14, 14, 1024)
-    assert shapes["conv5_block3_out"] == (None, 7, 7, 2048)
-    assert shapes["predictions"] == (None, 1000)
 
 
 @pytest.mark.parametrize("network", ["resnet50v2"], indirect=True)
@@ -112,17 +110,16 @@ def test_resnet_v2_downsamples_at_the_end_of_a_stage(network):
     )
 
 
-def test_resnet50_without_top_takes_any_image_size():
-    keras.backend.clear_session()
-    mine = rl.resnet50(include_top=False, input_shape=(None, None, 3), pooling="max")
-    keras.backend.clear_session()
-    ref = keras.applications.ResNet50(
-        weights=None, include_top=False, input_shape=(None, None, 3), pooling="max"
-    )
-    assert_same_layers(mine, ref)
-    assert mine.count_params() == RESNET50_NO_TOP_PARAMS
-    assert tuple(mine.get_layer("conv5_block3_out").output.shape) == (None, None, None, 2048)
-    assert mine(np.zeros((1, 64, 48, 3), "float32"), training=False).shape == (1, 2048)
+@pytest.mark.parametrize("network", ["resnet50"], indirect=True)
+def test_resnet50_without_top_takes_any_image_size(network):
+    model = rl.resnet50(include_top=False, input_shape=(None, None, 3), pooling="max")
+    assert model.count_params() == RESNET50_NO_TOP_PARAMS
+    # Between the input and the top, the layers of the network compared with Keras above.
+    for mine, keras_like in zip(model.layers[1:-1], network.layers[1:-2], strict=True):
+        assert mine.get_config() == keras_like.get_config()
+    assert (model.layers[-1].name, type(model.layers[-1])) == ("max_pool", keras.layers.GlobalMaxPooling2D)
+    assert tuple(model.get_layer("conv5_block3_out").output.shape) == (None, None, None, 2048)
+    assert model(np.zeros((1, 64, 48, 3), "float32"), training=False).shape == (1, 2048)
 
 
 def test_resnet50_takes_the_seed_input():
@@ -137,27 +134,25 @@ def test_resnet50_takes_the_seed_input():
     np.testing.assert_allclose(np.sum(out, axis=1), 1.0, rtol=1e-5)
 
 
-def test_input_tensor_as_in_keras_applications():
-    images = keras.Input(shape=(32, 32, 3), name="images")
-    scaled = keras.layers.Rescaling(1 / 255, name="scale")(images)
-    model = rl.resnet(18, include_top=False, pooling="avg", input_tensor=scaled)
-    assert len(model.inputs) == 1 and model.inputs[0] is images  # where the tensor's graph starts,
-    assert model.layers[1].name == "scale"  # so it includes the layers in between
-    assert tuple(model.output.shape) == (None, 512)
+def test_input_tensor_and_weights_file(tmp_path):
+    # As in keras.applications (and its tests: one channel, any image size).
+    def on_a_tensor(**kwargs):
+        images = keras.Input(shape=(None, None, 1), name="images")
+        scaled = keras.layers.Rescaling(1 / 255, name="scale")(images)
+        model = rl.resnet(18, include_top=False, input_tensor=scaled, **kwargs)
+        assert len(model.inputs) == 1 and model.inputs[0] is images  # where the tensor's graph starts,
+        assert model.layers[1].name == "scale"  # so the layers in between are part of the model
+        return model
 
-
-def test_weights_file_round_trip(tmp_path):
-    # One channel and any image size, as in Keras' own applications tests.
     path = tmp_path / "features.weights.h5"
-    saved = rl.resnet(18, input_shape=(None, None, 1), include_top=False)
-    analysis.randomize_weights(saved, seed=2)
+    saved = analysis.randomize_weights(on_a_tensor(), seed=2)
     saved.save_weights(path)
-    loaded = rl.resnet(18, input_shape=(None, None, 1), include_top=False, weights=path)
+    loaded = on_a_tensor(weights=path)
     for size, grid in (((32, 32), (1, 1)), ((40, 72), (2, 3))):
-        x = np.random.default_rng(0).normal(0, 1, (2, *size, 1)).astype("float32")
-        out = np.asarray(loaded(x, training=False))
+        x = np.random.default_rng(0).uniform(0, 255, (2, *size, 1)).astype("float32")
+        out = np.asarray(loaded([x], training=False))  # a list, as keras.utils.get_source_inputs gives
         assert out.shape == (2, *grid, 512)
-        np.testing.assert_array_equal(out, saved(x, training=False))
+        np.testing.assert_array_equal(out, saved([x], training=False))
 
 
 # He et al. 2015, Table 6: parameters of the CIFAR-10 ResNets, in millions as printed.
@@ -178,12 +173,6 @@ def test_cifar_resnet_depth_and_parameters(depth):
     assert sum(isinstance(layer, keras.layers.Add) for layer in model.layers) == (depth - 2) // 2
 
 
-def test_plain_network_is_the_resnet_without_shortcuts():
-    plain = rl.plain_network(20)
-    assert plain.count_params() == CIFAR_PARAMS[20]  # option A adds no parameters
-    assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
-
-
 def test_cifar_resnet_shapes_on_fashion_mnist_and_cifar():
     fm = rl.cifar_resnet(20, input_shape=(28, 28, 1), classes=10)
     shapes = dict(analysis.stage_outputs(fm))
@@ -195,3 +184,6 @@ def test_cifar_resnet_shapes_on_fashion_mnist_and_cifar():
     assert proj.count_params() == CIFAR_PARAMS[20] + (16 * 32 + 32 + 4 * 32) + (32 * 64 + 64 + 4 * 64)
     v2 = rl.cifar_resnet(20, preact=True)
     assert v2(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 10)
+    plain = rl.plain_network(20)
+    assert plain.count_params() == CIFAR_PARAMS[20]  # option A adds no parameters
+    assert not any(isinstance(layer, keras.layers.Add) for layer in plain.layers)
