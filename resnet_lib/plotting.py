@@ -327,9 +327,6 @@ def plot_output_vs_input(panels, *, max_points=5000, seed=0, path=None, title=No
     return _save(fig, path)
 
 
-# ----------------------------------------------------------------------------- learning rate
-
-
 def plot_learning_rate(
     schedules, total_steps, *, steps_per_epoch=None, path=None, title="Learning-rate schedule"
 ):
@@ -347,7 +344,9 @@ def plot_learning_rate(
     x = steps / steps_per_epoch if steps_per_epoch else steps
     fig, ax = plt.subplots(figsize=(6.5, 3.5))
     for label, schedule in schedules.items():
-        values = np.asarray(schedule(steps) if callable(schedule) else schedule, dtype=float)
+        values = np.array(
+            [float(schedule(s)) for s in steps] if callable(schedule) else schedule, dtype=float
+        )
         if len(values) != total_steps:
             raise ValueError(
                 f"schedule {label!r} has {len(values)} values, expected total_steps={total_steps}."
