@@ -236,6 +236,17 @@ def conv_block_relu_inside_conv(x, f, filters, strides=2, name=None):
     return Activation("relu")(Add()([y, shortcut]))
 
 
+def assert_advice(check, fn, must_say, must_not_say):
+    """``check(fn)`` fails, saying every phrase of ``must_say`` and none of ``must_not_say``."""
+    with pytest.raises(AssertionError) as err:
+        check(fn)
+    text = str(err.value)
+    for phrase in must_say:
+        assert phrase in text, text
+    for phrase in must_not_say:
+        assert phrase not in text, text
+
+
 @pytest.mark.parametrize(
     ("check", "fn", "must_say", "must_not_say"),
     [
@@ -269,13 +280,7 @@ def conv_block_relu_inside_conv(x, f, filters, strides=2, name=None):
     ],
 )
 def test_the_advice_fits_the_mistake(check, fn, must_say, must_not_say):
-    with pytest.raises(AssertionError) as err:
-        check(fn)
-    text = str(err.value)
-    for phrase in must_say:
-        assert phrase in text, text
-    for phrase in must_not_say:
-        assert phrase not in text, text
+    assert_advice(check, fn, must_say, must_not_say)
 
 
 # ----------------------------------------------------------------------------- every argument is used
@@ -388,13 +393,7 @@ def identity_block_typo(x, kernel_size, filters, name=None):
 )
 def test_a_name_error_gets_advice_that_fits(check, fn, must_say, must_not_say):
     """An UnboundLocalError is the unsaved shortcut; any other NameError a missing import or a typo."""
-    with pytest.raises(AssertionError) as err:
-        check(fn)
-    text = str(err.value)
-    for phrase in must_say:
-        assert phrase in text, text
-    for phrase in must_not_say:
-        assert phrase not in text, text
+    assert_advice(check, fn, must_say, must_not_say)
 
 
 # ----------------------------------------------------------------------------- counting exercises
