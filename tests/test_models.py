@@ -58,7 +58,7 @@ def _counts(model):
 def network(request):
     """``NETWORKS[request.param]`` at 224x224, built once per module (pytest groups its tests)."""
     # Generated names (input_layer, ...) then count from the start, as in Keras' twin. No garbage
-    # collection (free_memory=False): with a network of hundreds of layers alive it costs seconds.
+    # collection (free_memory=False): it takes about a third of a second a call here.
     keras.backend.clear_session(free_memory=False)
     return NETWORKS[request.param][0]()
 
