@@ -7,13 +7,18 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of notebooks
 
-from . import analysis, blocks, checks, data, models, plotting, session, training  # noqa: E402
+from . import analysis, blocks, checks, data, graph, models, plotting, session, training  # noqa: E402
 from .analysis import (  # noqa: E402
+    block_names,
     copy_weights_by_name,
     count_multiply_adds,
+    delete_blocks,
+    filter_normalized_direction,
+    grad_cam,
     gradient_norms,
     kernel_layers,
     logits,
+    loss_surface,
     max_abs_difference,
     multiply_adds_by_layer,
     randomize_weights,
@@ -41,10 +46,12 @@ from .data import (  # noqa: E402
     random_crop_flip,
     subset,
 )
+from .graph import plot_model_graph  # noqa: E402
 from .models import (  # noqa: E402
     IMAGENET_STAGES,
     cifar_resnet,
     imagenet_resnet,
+    imagenet_weights_file,
     plain_network,
     resnet,
     resnet50,
@@ -57,8 +64,10 @@ from .plotting import (  # noqa: E402
     plot_gradient_norms,
     plot_image_grid,
     plot_learning_rate,
-    plot_model_graph,
+    plot_lines,
+    plot_maps,
     plot_output_vs_input,
+    plot_surfaces,
     plot_training_curves,
 )
 from .session import setup  # noqa: E402

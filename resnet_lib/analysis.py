@@ -1,6 +1,8 @@
-"""Measuring models: weight transfer, output shapes, multiply-adds, gradient norms."""
+"""Measuring models: weight transfer, shapes, multiply-adds, gradients, lesions, loss surfaces, Grad-CAM."""
 
 from __future__ import annotations
+
+import re
 
 import keras
 import numpy as np
@@ -180,3 +182,132 @@ def multiply_adds_by_layer(model) -> dict:
             d_in, d_out = layer.kernel.shape
             counts[layer.name] = int(d_in) * int(d_out)
     return counts
+
+
+# ----------------------------------------------------------------------------- inside a trained network
+
+_BLOCK = re.compile(r"^(.+_block\d+)_")
+
+
+def block_names(model) -> list:
+    """The block names of a ``cifar_resnet``, ``resnet`` or plain twin, input first (``stage1_block1``)."""
+    names = [m.group(1) for layer in model.layers if (m := _BLOCK.match(layer.name))]
+    return list(dict.fromkeys(names))
+
+
+def tensor_records(node):
+    """Every tensor record (``{"keras_history": [layer, node, index], ...}``) in a layer's inbound nodes."""
+    if isinstance(node, dict):
+        if node.get("class_name") == "__keras_tensor__":
+            yield node["config"]
+        else:
+            for value in node.values():
+                yield from tensor_records(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            yield from tensor_records(value)
+
+
+def delete_blocks(model, blocks):
+    """A copy of ``model`` with the named blocks deleted: the lesion study of Veit et al. 2016.
+
+    A residual block loses its residual branch and keeps its shortcut: it becomes the identity,
+    or option A's subsample-and-pad. A plain block (no shortcut) loses all its layers, and its
+    input feeds what came after; that needs a block that keeps the shape. Weights are copied
+    by name, so the copy and ``model`` share nothing.
+    """
+    _validate.keras_model("model", model)
+    config = model.get_config()
+    records = {c["name"]: list(tensor_records(c["inbound_nodes"])) for c in config["layers"]}
+    replace = {}
+    for block in [blocks] if isinstance(blocks, str) else list(blocks):
+        members = [name for name in records if name.startswith(f"{block}_")]
+        if not members:
+            raise ValueError(f"{model.name} has no block {block!r}; its blocks: {block_names(model)}.")
+        shortcut = [name for name in members if name.startswith(f"{block}_0_")]
+        entering = {r["keras_history"][0] for n in members for r in records[n]} - set(members)
+        source = shortcut[-1] if shortcut else entering.pop()
+        if model.get_layer(source).output.shape != model.get_layer(members[-1]).output.shape:
+            raise ValueError(
+                f"block {block!r} changes the shape and has no shortcut to stand in for it: it cannot be "
+                "deleted (in a plain network only blocks that keep the shape can)."
+            )
+        replace.update({name: source for name in members if name not in shortcut})
+    config["layers"] = [c for c in config["layers"] if c["name"] not in replace]
+    for c in config["layers"]:
+        for record in tensor_records(c["inbound_nodes"]):
+            name = record["keras_history"][0]
+            while name in replace:  # consecutive deleted blocks
+                name = replace[name]
+            record["keras_history"] = [name, 0, 0]
+    lesioned = keras.Model.from_config(config)
+    for layer in lesioned.layers:
+        if layer.weights:
+            layer.set_weights(model.get_layer(layer.name).get_weights())
+    return lesioned
+
+
+def filter_normalized_direction(model, seed=0):
+    """A random direction in weight space, scaled filter by filter (Li et al. 2018, arXiv 1712.09913).
+
+    One array per ``model.trainable_weights``: for a kernel, Gaussian values whose slice for each
+    output filter (the last axis) has the norm of that filter in ``model``; zero for biases and
+    BatchNormalization's parameters, as in the paper. Networks of different scale become comparable.
+    """
+    _validate.keras_model("model", model)
+    rng = np.random.default_rng(seed)
+    direction = []
+    for weight in model.trainable_weights:
+        w = np.asarray(weight)
+        if w.ndim < 2:
+            direction.append(np.zeros_like(w))
+            continue
+        d = rng.standard_normal(w.shape).astype(w.dtype)
+        axes = tuple(range(w.ndim - 1))
+        w_norm, d_norm = (np.sqrt(np.sum(a * a, axis=axes, keepdims=True)) for a in (w, d))
+        direction.append(d * w_norm / np.maximum(d_norm, 1e-12))
+    return direction
+
+
+def loss_surface(model, x, y, directions, coordinates) -> np.ndarray:
+    """The loss on ``(x, y)`` at ``theta + sum_i c_i * directions[i]``, for each row ``c`` of ``coordinates``.
+
+    ``coordinates``: ``(points, len(directions))``. Sparse categorical cross-entropy of the
+    softmax output in inference mode. The weights are put back afterwards, also on error.
+    """
+    _validate.keras_model("model", model)
+    weights = model.trainable_weights
+    theta = [np.asarray(w) for w in weights]
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()
+    losses = []
+    try:
+        for c in np.atleast_2d(np.asarray(coordinates, dtype="float32")):
+            for i, weight in enumerate(weights):
+                weight.assign(theta[i] + sum(ci * d[i] for ci, d in zip(c, directions)))
+            losses.append(float(loss_fn(y, model(x, training=False))))
+    finally:
+        for weight, value in zip(weights, theta):
+            weight.assign(value)
+    return np.array(losses)
+
+
+def grad_cam(model, images, layer_name, classes=None):
+    """Grad-CAM maps (Selvaraju et al. 2017, arXiv 1610.02391) and the classes they explain.
+
+    The feature maps of ``layer_name`` are weighted by the spatial mean of the gradient of the
+    class's pre-softmax score with respect to them, summed over channels and passed through a
+    ReLU: ``(n, H, W)``, resized to the images and scaled to [0, 1] per image. ``classes``: one
+    class per image; by default the predicted one.
+    """
+    _validate.keras_model("model", model)
+    head = model.layers[-1]
+    probe = keras.Model(model.input, [model.get_layer(layer_name).output, head.input])
+    with tf.GradientTape() as tape:
+        maps, features = probe(images, training=False)
+        scores = features @ head.kernel + head.bias
+        classes = tf.argmax(scores, axis=1) if classes is None else tf.constant(classes)
+        chosen = tf.gather(scores, classes, axis=1, batch_dims=1)
+    weights = tf.reduce_mean(tape.gradient(chosen, maps), axis=(1, 2), keepdims=True)
+    cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
+    cam = tf.image.resize(cam, tuple(images.shape[1:3]))[..., 0].numpy()
+    return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12), np.asarray(classes)

@@ -62,17 +62,17 @@ class DatasetError(RuntimeError):
 # ----------------------------------------------------------------------------- Fashion-MNIST
 
 
-def _keras_cache_dir(subdir: str) -> Path:
-    """The folder where ``keras.utils.get_file`` keeps a dataset, by Keras' documented rule.
+def keras_home() -> Path:
+    """The folder where ``keras.utils.get_file`` keeps downloads, by Keras' documented rule.
 
-    ``$KERAS_HOME`` when set, else ``~/.keras`` (``/tmp/.keras`` when the home folder is
-    not writable), then ``datasets/<subdir>``.
+    ``$KERAS_HOME`` when set, else ``~/.keras`` (``/tmp/.keras`` when the home folder is not
+    writable); datasets go into ``datasets/``, pretrained weights into ``models/``.
     """
     home = os.environ.get("KERAS_HOME")
     if home is None:
         base = Path.home() if os.access(Path.home(), os.W_OK) else Path("/tmp")
         home = base / ".keras"
-    return Path(home) / "datasets" / subdir
+    return Path(home)
 
 
 def _fashion_mnist_source(data_dir) -> Path | None:
@@ -124,7 +124,7 @@ def load_fashion_mnist(data_dir=None):
     otherwise lets Keras download it.
     """
     source = _fashion_mnist_source(data_dir)
-    cache = _keras_cache_dir("fashion-mnist")
+    cache = keras_home() / "datasets" / "fashion-mnist"
     if source is not None:
         cache.mkdir(parents=True, exist_ok=True)
         for name in FASHION_MNIST_FILES:

@@ -14,7 +14,7 @@ import os
 import keras
 from keras import layers
 
-from . import _validate, blocks
+from . import _validate, blocks, data
 
 #: Blocks per stage (conv2..conv5) and block type for each ImageNet ResNet depth.
 IMAGENET_STAGES = {
@@ -25,6 +25,43 @@ IMAGENET_STAGES = {
     152: ("bottleneck", (3, 8, 36, 3)),
 }
 _STAGE_WIDTHS = (64, 128, 256, 512)
+#: Where Keras publishes the ImageNet weights of keras.applications' ResNets, and each file's md5
+#: (with the classifier, without): the files ``{name}_weights_tf_dim_ordering_tf_kernels[_notop].h5``.
+IMAGENET_WEIGHTS_URL = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
+IMAGENET_WEIGHTS_MD5 = {
+    "resnet50": ("2cb95161c43110f7111970584f804107", "4d473c1dd8becc155b73f8504c6f6626"),
+    "resnet101": ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
+    "resnet152": ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
+    "resnet50v2": ("3ef43a0b657b3be2300d5770ece849e0", "fac2f116257151a9d068a22e544a4917"),
+    "resnet101v2": ("6343647c601c52e1368623803854d971", "c0ed64b8031c3730f411d2eb4eea35b5"),
+    "resnet152v2": ("a49b44d1979771252814e80f8ec446f9", "ed17cf2e0169df9d443503ef94b23b33"),
+}
+
+
+def imagenet_weights_file(name, include_top=True) -> str:
+    """The local path of Keras' ImageNet weights for ``name`` (``"resnet50"``, ``"resnet101v2"``, ...).
+
+    Downloaded once (about 100 MB) into ``models/`` of Keras' folder and checked against its md5;
+    without the internet, the error says where to put a copy of the file.
+    """
+    _validate.one_of("name", name, list(IMAGENET_WEIGHTS_MD5))
+    file = f"{name}_weights_tf_dim_ordering_tf_kernels{'' if include_top else '_notop'}.h5"
+    home = data.keras_home()
+    try:
+        home.mkdir(parents=True, exist_ok=True)  # get_file moves to /tmp/.keras when it is missing
+        return keras.utils.get_file(
+            file,
+            IMAGENET_WEIGHTS_URL + file,
+            cache_dir=str(home),
+            cache_subdir="models",
+            file_hash=IMAGENET_WEIGHTS_MD5[name][0 if include_top else 1],
+        )
+    except Exception as error:
+        raise RuntimeError(
+            f"Keras' ImageNet weights for {name} are downloaded once from {IMAGENET_WEIGHTS_URL + file}, "
+            f"and that failed ({error}). Connect to the internet and try again, or copy the file {file} "
+            f"into {home / 'models'}."
+        ) from error
 
 
 def imagenet_resnet(
@@ -48,13 +85,13 @@ def imagenet_resnet(
     addition, so ``preact`` adds ``post_bn``/``post_relu``. The top: global average pooling
     and a Dense classifier, or without it the feature map, optionally pooled ("avg", "max").
     ``input_tensor``: a Keras tensor to build on instead of a new ``keras.Input``.
-    ``weights``: None (random initialisation) or a ``.weights.h5`` file to load.
+    ``weights``: None (random initialisation) or a file: ``.weights.h5`` (``model.save_weights``),
+    or a legacy ``.h5`` such as Keras' published ImageNet weights, which loads by layer name.
     """
-    # weights="imagenet" (Keras' pretrained weights) is not available yet; it would become a file here.
-    if weights is not None and not (str(weights).endswith(".weights.h5") and os.path.isfile(weights)):
+    if weights is not None and not (str(weights).endswith(".h5") and os.path.isfile(weights)):
         raise ValueError(
-            f"weights must be None or the path of an existing .weights.h5 file (from model.save_weights), "
-            f"got {weights!r}; 'imagenet' is not available yet."
+            "weights must be None, 'imagenet' (resnet, resnet_v2) or an existing weights file (.weights.h5 "
+            f"from model.save_weights, or Keras' published .h5), got {weights!r}."
         )
     _validate.one_of("pooling", pooling, [None, "avg", "max"])
     if include_top:
@@ -86,8 +123,17 @@ def imagenet_resnet(
         x = layers.GlobalMaxPooling2D(name="max_pool")(x)
     model = keras.Model(inputs, x, name=name)
     if weights is not None:
-        model.load_weights(weights)
+        model.load_weights(weights, **({} if str(weights).endswith(".weights.h5") else {"by_name": True}))
     return model
+
+
+def _imagenet(key, include_top, classes, kwargs) -> dict:
+    """``kwargs`` with ``weights="imagenet"`` replaced by the path of Keras' file for ``key``."""
+    if isinstance(kwargs.get("weights"), str) and kwargs["weights"] == "imagenet":
+        if include_top and classes != 1000:
+            raise ValueError(f"weights='imagenet' with the classifier needs classes=1000, got {classes}.")
+        kwargs["weights"] = imagenet_weights_file(key, include_top)
+    return kwargs
 
 
 def resnet(
@@ -106,7 +152,9 @@ def resnet(
     2 after), a ``convolutional_block``, and goes on with ``identity_block``s (``basic_block``s
     for 18 and 34). Input ``(batch, H, W, 3)``, H and W at least 32 (None without the top);
     output ``(batch, classes)``, or the feature map or pooled features without the top.
-    Keyword arguments ``input_tensor``, ``weights`` and ``bn_epsilon``: see ``imagenet_resnet``.
+    Keyword arguments ``input_tensor``, ``weights`` and ``bn_epsilon``: see ``imagenet_resnet``;
+    ``weights="imagenet"`` loads Keras' published weights (50, 101, 152), which expect inputs
+    prepared by ``keras.applications.resnet.preprocess_input``.
     """
     _validate.one_of("depth", depth, sorted(IMAGENET_STAGES))
     kind, depths = IMAGENET_STAGES[depth]
@@ -126,6 +174,7 @@ def resnet(
         return x
 
     name = name or f"resnet{depth}"
+    kwargs = _imagenet(f"resnet{depth}", include_top, classes, kwargs)
     return imagenet_resnet(
         stack, False, input_shape, classes, include_top, pooling, classifier_activation, name, **kwargs
     )
@@ -163,7 +212,8 @@ def resnet_v2(
     The same stage table and arguments as ``resnet``, with ``preact_bottleneck_block``s:
     BN -> ReLU -> conv inside each block and nothing after the addition, so the stem has no
     BN and ``post_bn``/``post_relu`` come before the top. As in Keras, each stage downsamples
-    in its *last* block (stride 2 on the 3x3 convolution), conv5 not at all.
+    in its *last* block (stride 2 on the 3x3 convolution), conv5 not at all. ``weights="imagenet"``
+    expects ``keras.applications.resnet_v2.preprocess_input``.
     """
     _validate.one_of("depth", depth, [d for d, (kind, _) in IMAGENET_STAGES.items() if kind == "bottleneck"])
     _, depths = IMAGENET_STAGES[depth]
@@ -178,6 +228,7 @@ def resnet_v2(
         return x
 
     name = name or f"resnet{depth}v2"
+    kwargs = _imagenet(f"resnet{depth}v2", include_top, classes, kwargs)
     return imagenet_resnet(
         stack, True, input_shape, classes, include_top, pooling, classifier_activation, name, **kwargs
     )

@@ -1,29 +1,17 @@
-"""Figures: model graphs, training curves, gradient norms, image grids, confusion matrices.
+"""Figures: training curves, gradient norms, image grids, confusion matrices, bars, lines, maps.
 
-Every plotting function returns the matplotlib ``Figure`` (or, for graphs, a
-``ModelGraph``) and, given ``path``, also saves it there, creating folders as needed.
+Every plotting function returns the matplotlib ``Figure`` and, given ``path``, also saves it
+there, creating folders as needed. Model graphs are drawn by ``graph.plot_model_graph``.
 """
 
 from __future__ import annotations
 
-import html
-import importlib.util
-import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
-import keras
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.ticker import MaxNLocator
-
-from . import _validate
-
-GRAPHVIZ_INSTALL = (
-    "Install Graphviz to draw model graphs: sudo apt-get install graphviz "
-    "(macOS: brew install graphviz; conda: conda install graphviz)."
-)
 
 
 def _save(fig, path):
@@ -32,89 +20,6 @@ def _save(fig, path):
         path.parent.mkdir(parents=True, exist_ok=True)
         fig.savefig(path, bbox_inches="tight")
     return fig
-
-
-# ----------------------------------------------------------------------------- model graph
-
-
-@dataclass
-class ModelGraph:
-    """A drawn model graph: a PNG from Graphviz, or a text rendering when ``dot`` is missing.
-
-    Displays itself in a notebook (the picture, or the text with the install hint).
-    """
-
-    path: Path
-    fallback: bool
-    text: str = ""
-
-    def _repr_png_(self):
-        return None if self.fallback else self.path.read_bytes()
-
-    def _repr_html_(self):
-        if not self.fallback:
-            return None
-        return (
-            f"<p><b>Graphviz is not installed</b>: showing the graph as text. "
-            f"{html.escape(GRAPHVIZ_INSTALL)}</p><pre>{html.escape(self.text)}</pre>"
-        )
-
-
-def graphviz_available() -> bool:
-    """True when pydot is installed and Graphviz's ``dot`` program is on the PATH."""
-    return importlib.util.find_spec("pydot") is not None and shutil.which("dot") is not None
-
-
-def _tensor_sources(node) -> list:
-    """Names of the layers whose outputs appear in a serialised call (``inbound_nodes`` of a config)."""
-    if isinstance(node, dict):
-        if node.get("class_name") == "__keras_tensor__":
-            return [node["config"]["keras_history"][0]]
-        return [name for value in node.values() for name in _tensor_sources(value)]
-    if isinstance(node, list | tuple):
-        return [name for value in node for name in _tensor_sources(value)]
-    return []
-
-
-def model_graph_text(model) -> str:
-    """One line per layer: name, type, output shape and the layers feeding it (from ``get_config``)."""
-    inbound = {
-        entry["name"]: _tensor_sources(entry["inbound_nodes"]) for entry in model.get_config()["layers"]
-    }
-    rows = []
-    for layer in model.layers:
-        sources = inbound.get(layer.name, [])
-        source = f" <- {', '.join(sources)}" if sources else ""
-        rows.append(f"{layer.name} ({layer.__class__.__name__}) {tuple(layer.output.shape)}{source}")
-    return "\n".join(rows)
-
-
-def plot_model_graph(model, path, *, show_shapes=True, show_layer_names=True, rankdir="TB", dpi=72, **kwargs):
-    """Draw ``model`` with ``keras.utils.plot_model`` (pydot + Graphviz) into ``path`` (PNG).
-
-    Without Graphviz, prints how to install it and writes a text rendering next to
-    ``path`` (``.txt``) instead; the returned ``ModelGraph`` says which happened.
-    """
-    _validate.keras_model("model", model)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if graphviz_available():
-        keras.utils.plot_model(
-            model,
-            to_file=str(path),
-            show_shapes=show_shapes,
-            show_layer_names=show_layer_names,
-            rankdir=rankdir,
-            dpi=dpi,
-            **kwargs,
-        )
-        if path.is_file() and path.stat().st_size > 0:
-            return ModelGraph(path, fallback=False)
-    print(GRAPHVIZ_INSTALL)
-    text = model_graph_text(model)
-    text_path = path.with_suffix(".txt")
-    text_path.write_text(text + "\n")
-    return ModelGraph(text_path, fallback=True, text=text)
 
 
 # ----------------------------------------------------------------------------- training curves
@@ -359,5 +264,85 @@ def plot_learning_rate(
         ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+# ----------------------------------------------------------------------------- lines, surfaces and maps
+
+
+def plot_lines(series, *, xlabel, ylabel, title=None, log=False, path=None):
+    """One line per entry of ``series``: ``{label: (x, y)}`` or ``{label: (x, y, low, high)}``.
+
+    With ``low`` and ``high`` (arrays like ``y``) the band between them is shaded, to show a
+    spread such as the minimum and maximum over repeats.
+    """
+    if not isinstance(series, Mapping) or not series:
+        raise ValueError("series must be a non-empty mapping {label: (x, y)} or {label: (x, y, low, high)}.")
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    for label, values in series.items():
+        x, y, *band = (np.asarray(v, dtype=float) for v in values)
+        (line,) = ax.plot(x, y, "-o", ms=3, label=label)
+        if band:
+            ax.fill_between(x, band[0], band[1], color=line.get_color(), alpha=0.2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_surfaces(surfaces, a, b, *, levels=20, title=None, path=None):
+    """Contour plots side by side, one per ``{label: values}`` with ``values[i, j]`` at ``(a[j], b[i])``.
+
+    The panels share their contour levels (``levels`` of them, spaced over the range of all
+    values), so the same colour means the same value in every panel; (0, 0) is marked.
+    """
+    if not isinstance(surfaces, Mapping) or not surfaces:
+        raise ValueError("surfaces must be a non-empty mapping {label: 2-D array}.")
+    values = {label: np.asarray(v, dtype=float) for label, v in surfaces.items()}
+    for label, v in values.items():
+        if v.shape != (len(b), len(a)):
+            raise ValueError(f"surface {label!r} has shape {v.shape}; expected (len(b), len(a)).")
+    everything = np.concatenate([v.reshape(-1) for v in values.values()])
+    shared = np.linspace(everything.min(), everything.max(), levels)
+    fig, axes = plt.subplots(1, len(values), figsize=(4.5 * len(values), 4), squeeze=False)
+    for ax, (label, v) in zip(axes[0], values.items()):
+        filled = ax.contourf(a, b, v, levels=shared, cmap="viridis")
+        ax.contour(a, b, v, levels=shared, colors="k", linewidths=0.3)
+        ax.plot(0, 0, "r*", ms=10)
+        ax.set_xlabel("direction 1")
+        ax.set_ylabel("direction 2")
+        ax.set_title(label, fontsize=10)
+    fig.colorbar(filled, ax=axes[0].tolist(), label="loss")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def plot_maps(maps, *, images=None, titles=None, columns=8, path=None, title=None):
+    """A grid of 2-D maps ``(n, H, W)``: feature maps, or heat maps laid over ``images`` when given."""
+    maps = np.asarray(maps, dtype=float)
+    if maps.ndim != 3 or len(maps) == 0:
+        raise ValueError(f"maps must be a non-empty array (n, H, W); got shape {maps.shape}.")
+    rows = -(-len(maps) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.6 * rows), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i >= len(maps):
+            continue
+        if images is not None:
+            ax.imshow(np.asarray(images[i], dtype=float).squeeze(), cmap="gray")
+            ax.imshow(maps[i], cmap="jet", alpha=0.45, vmin=0, vmax=1)
+        else:
+            ax.imshow(maps[i], cmap="viridis")
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=7)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)

@@ -1,12 +1,14 @@
 """The ImageNet ResNets (v1 and v2) against keras.applications, their arguments, and the CIFAR networks."""
 
+import hashlib
+
 import keras
 import numpy as np
 import pytest
 from keras_parity import assert_same_function, assert_same_layers
 
 import resnet_lib as rl
-from resnet_lib import analysis
+from resnet_lib import analysis, models
 from resnet_lib.models import IMAGENET_STAGES
 
 # (parameters, trainable, non-trainable, multiply-adds) at 224x224 with 1000 classes: those of
@@ -152,6 +154,30 @@ def test_input_tensor_and_weights_file(tmp_path):
     out = np.asarray(loaded([x], training=False))  # a list, as keras.utils.get_source_inputs gives
     assert out.shape == (2, 2, 3, 512)  # 40x72 divided by 32, rounded up
     np.testing.assert_array_equal(out, saved([x], training=False))
+
+
+def test_imagenet_weights_through_keras_downloader(tmp_path, monkeypatch):
+    # Keras' downloader is pointed at a file written here (file://), in Keras' published .h5 format.
+    keras.backend.clear_session(free_memory=False)
+    published = tmp_path / "published"
+    published.mkdir()
+    ref = analysis.randomize_weights(keras.applications.ResNet50(weights=None, include_top=False), seed=3)
+    ref.save(published / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5")
+    md5 = hashlib.md5((published / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5").read_bytes())
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    monkeypatch.setattr(models, "IMAGENET_WEIGHTS_URL", published.as_uri() + "/")
+    monkeypatch.setitem(models.IMAGENET_WEIGHTS_MD5, "resnet50", ("unused", md5.hexdigest()))
+
+    mine = rl.resnet50(weights="imagenet", include_top=False, input_shape=(64, 64, 3))
+    assert (tmp_path / "keras" / "models" / "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5").is_file()
+    x = np.random.default_rng(0).normal(size=(1, 64, 64, 3)).astype("float32")
+    np.testing.assert_array_equal(np.asarray(mine(x, training=False)), np.asarray(ref(x, training=False)))
+
+    monkeypatch.setattr(models, "IMAGENET_WEIGHTS_URL", (tmp_path / "nowhere").as_uri() + "/")
+    with pytest.raises(RuntimeError, match="internet") as error:  # not cached: resnet50 with the top
+        rl.resnet50(weights="imagenet")
+    assert "resnet50_weights_tf_dim_ordering_tf_kernels.h5" in str(error.value)
+    assert str(tmp_path / "keras" / "models") in str(error.value)
 
 
 # He et al. 2015, Table 6: parameters of the CIFAR-10 ResNets, in millions as printed.

@@ -7,6 +7,7 @@ import pytest
 from prerequisites import require
 
 import resnet_lib as rl
+from resnet_lib import graph as graph_module
 from resnet_lib import plotting
 
 matplotlib.use("Agg")
@@ -22,7 +23,7 @@ def _small_model():
 
 
 def test_model_graph_with_graphviz(tmp_path):
-    require(plotting.graphviz_available(), "Graphviz's dot is not installed (make setup installs graphviz)")
+    require(graph_module.graphviz_available(), "Graphviz's dot is not installed (make setup installs it)")
     graph = rl.plot_model_graph(_small_model(), tmp_path / "g" / "graph.png")
     assert not graph.fallback
     _png_ok(graph.path)
@@ -30,7 +31,7 @@ def test_model_graph_with_graphviz(tmp_path):
 
 
 def test_model_graph_falls_back_to_text_without_dot(tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(plotting.shutil, "which", lambda name: None)
+    monkeypatch.setattr(graph_module.shutil, "which", lambda name: None)
     graph = rl.plot_model_graph(_small_model(), tmp_path / "graph.png")
     assert graph.fallback and graph.path.suffix == ".txt"
     assert "apt-get install graphviz" in capsys.readouterr().out
