@@ -269,24 +269,27 @@ def filter_normalized_direction(model, seed=0):
     return direction
 
 
-def loss_surface(model, x, y, directions, coordinates) -> np.ndarray:
+def loss_surface(model, x, y, directions, coordinates, *, training=True) -> np.ndarray:
     """The loss on ``(x, y)`` at ``theta + sum_i c_i * directions[i]``, for each row ``c`` of ``coordinates``.
 
-    ``coordinates``: ``(points, len(directions))``. Sparse categorical cross-entropy of the
-    softmax output in inference mode. The weights are put back afterwards, also on error.
+    ``coordinates``: ``(points, len(directions))``; a direction has one array per trainable
+    weight. Sparse categorical cross-entropy of the softmax output. With ``training=True``
+    BatchNormalization uses the batch's statistics, as in a training step, so a direction's
+    scale within a filter does not matter to it. Every weight is put back afterwards, also on error.
     """
     _validate.keras_model("model", model)
     weights = model.trainable_weights
     theta = [np.asarray(w) for w in weights]
+    saved = [np.asarray(w) for w in model.weights]
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
     losses = []
     try:
         for c in np.atleast_2d(np.asarray(coordinates, dtype="float32")):
             for i, weight in enumerate(weights):
                 weight.assign(theta[i] + sum(ci * d[i] for ci, d in zip(c, directions)))
-            losses.append(float(loss_fn(y, model(x, training=False))))
+            losses.append(float(loss_fn(y, model(x, training=training))))
     finally:
-        for weight, value in zip(weights, theta):
+        for weight, value in zip(model.weights, saved):
             weight.assign(value)
     return np.array(losses)
 
@@ -304,10 +307,10 @@ def grad_cam(model, images, layer_name, classes=None):
     probe = keras.Model(model.input, [model.get_layer(layer_name).output, head.input])
     with tf.GradientTape() as tape:
         maps, features = probe(images, training=False)
-        scores = features @ head.kernel + head.bias
+        scores = tf.cast(features, head.kernel.dtype) @ head.kernel + head.bias  # float32 under bf16
         classes = tf.argmax(scores, axis=1) if classes is None else tf.constant(classes)
         chosen = tf.gather(scores, classes, axis=1, batch_dims=1)
     weights = tf.reduce_mean(tape.gradient(chosen, maps), axis=(1, 2), keepdims=True)
-    cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
+    cam = tf.nn.relu(tf.reduce_sum(tf.cast(weights * maps, "float32"), axis=-1, keepdims=True))
     cam = tf.image.resize(cam, tuple(images.shape[1:3]))[..., 0].numpy()
     return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12), np.asarray(classes)

@@ -15,6 +15,7 @@ from .lesson04 import KERAS_APPLICATIONS_PARAMS, check_resnet_params, check_stag
 from .lesson05 import check_smooth_labels, check_warmup_cosine
 from .lesson06 import check_bottleneck_multiply_adds, check_depth_from_stages
 from .lesson07 import check_predict_labels
+from .lesson08 import check_interpolation_losses, check_remove_branch
 
 __all__ = [
     "KERAS_APPLICATIONS_PARAMS",
@@ -25,7 +26,9 @@ __all__ = [
     "check_gradient_spread",
     "check_identity_block",
     "check_identity_block_params",
+    "check_interpolation_losses",
     "check_predict_labels",
+    "check_remove_branch",
     "check_resnet_params",
     "check_smooth_labels",
     "check_stage_params",
