@@ -23,6 +23,7 @@ LESSONS = (
     "05_training",
     "06_variants_and_cost",
     "07_common_mistakes",
+    "08_inside_a_trained_resnet",
 )
 BEGIN = "### BEGIN SOLUTION"
 
@@ -31,6 +32,7 @@ SHOWN_SOURCE = {
     "02_identity_block": ["rl.identity_block"],
     "03_convolutional_block": ["rl.convolutional_block", "rl.ZeroPadShortcut"],
     "04_resnet50": ["rl.resnet", "rl.imagenet_resnet", "rl.copy_weights_by_name"],
+    "08_inside_a_trained_resnet": ["rl.delete_blocks", "rl.filter_normalized_direction", "rl.grad_cam"],
 }
 #: Library functions a lesson must not re-implement under the same name.
 LIBRARY_NAMES = {"identity_block", "convolutional_block", "resnet", "resnet50", "copy_weights_by_name"}

@@ -82,3 +82,34 @@ def test_other_figures(tmp_path):
         _png_ok(tmp_path / name)
     with pytest.raises(ValueError, match="empty"):
         plotting.plot_image_grid(images[:0], labels[:0], names)
+
+
+def test_lines_surfaces_and_maps(tmp_path):
+    x = np.arange(5)
+    fig = rl.plot_lines(
+        {"mean and spread": (x, x * 0.1, x * 0.05, x * 0.2), "with a gap": (x, [1, np.nan, 3, 4, 5])},
+        xlabel="k",
+        ylabel="accuracy",
+        path=tmp_path / "lines.png",
+    )
+    assert len(fig.axes[0].lines) == 2 and len(fig.axes[0].collections) == 1  # one shaded band
+    a, b = np.linspace(-1, 1, 4), np.linspace(-1, 1, 3)
+    fig = rl.plot_surfaces(
+        {"bowl": np.add.outer(b**2, a**2), "flat": np.zeros((3, 4))}, a, b, path=tmp_path / "s.png"
+    )
+    assert len(fig.axes) == 3  # two panels and their shared colour bar
+    with pytest.raises(ValueError, match="shape \\(4, 3\\); expected"):
+        rl.plot_surfaces({"transposed": np.zeros((4, 3))}, a, b)
+    rng = np.random.default_rng(0)
+    rl.plot_maps(
+        rng.uniform(size=(3, 7, 7)),
+        images=rng.uniform(size=(3, 7, 7, 1)),
+        titles="abc",
+        path=tmp_path / "m.png",
+    )
+    for name in ("lines.png", "s.png", "m.png"):
+        _png_ok(tmp_path / name)
+    with pytest.raises(ValueError, match="\\(n, H, W\\)"):
+        rl.plot_maps(np.zeros((7, 7)))
+    with pytest.raises(ValueError, match="non-empty"):
+        rl.plot_lines({}, xlabel="x", ylabel="y")
