@@ -92,6 +92,20 @@ PLANTS = (
         "    s = 2\n    _channels(x)\n",
         ("tests/test_checks.py::k=correct_convolutional",),
     ),
+    Plant(
+        "lesion-drops-the-shortcut",
+        "resnet_lib/analysis.py",
+        "source = shortcut[-1] if shortcut else entering.pop()",
+        "source = entering.pop()",
+        ("tests/test_inside.py::k=keeps_the_shortcut",),
+    ),
+    Plant(
+        "loss-surface-forgets-batchnorm-statistics",
+        "resnet_lib/analysis.py",
+        "        for weight, value in zip(model.weights, saved):\n",
+        "        for weight, value in zip(model.trainable_weights, theta):\n",
+        ("tests/test_inside.py::k=restores_every_weight",),
+    ),
 )
 
 
