@@ -325,10 +325,12 @@ def plot_surfaces(surfaces, a, b, *, levels=20, title=None, path=None):
 
 
 def plot_maps(maps, *, images=None, titles=None, columns=8, path=None, title=None):
-    """A grid of 2-D maps ``(n, H, W)``: feature maps, or heat maps laid over ``images`` when given."""
-    maps = np.asarray(maps, dtype=float)
-    if maps.ndim != 3 or len(maps) == 0:
-        raise ValueError(f"maps must be a non-empty array (n, H, W); got shape {maps.shape}.")
+    """A grid of 2-D maps of any sizes: feature maps, or heat maps in [0, 1] over ``images`` when given."""
+    maps = [np.asarray(m, dtype=float) for m in maps]
+    if not maps or any(m.ndim != 2 for m in maps):
+        raise ValueError(
+            f"maps must be a non-empty sequence of 2-D arrays (n, H, W); got {[m.shape for m in maps]}."
+        )
     rows = -(-len(maps) // columns)
     fig, axes = plt.subplots(rows, columns, figsize=(1.5 * columns, 1.6 * rows), squeeze=False)
     for i, ax in enumerate(axes.flat):
