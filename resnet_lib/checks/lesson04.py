@@ -1,9 +1,10 @@
 """Checks of lesson 04 (ResNet-50): parameter counts of a stage and of the whole network by hand."""
 
 import keras
+import numpy as np
 
 from ..blocks import convolutional_block, identity_block
-from ._common import call, explain_count, weight_parts, whole_number
+from ._common import call, explain_count, fail, number, seeded, weight_parts, whole_number
 
 #: ``count_params()`` of ``keras.applications.ResNet{depth}(weights=None, classes=classes)``
 #: (Keras 3.15), which ``resnet_lib.resnet(depth, classes=classes)`` matches.
@@ -68,3 +69,26 @@ def check_resnet_params(fn) -> None:
             "the stem's convolution reads 3 input channels (RGB)": 7 * 7 * 64 * (1 - 3),
         }
         explain_count(what, args, got, parts, known, noun=f"ResNet-{depth}")
+
+
+def check_initial_loss(fn) -> None:
+    """Check ``fn(model, x, y, training) -> float``, the mean cross-entropy of ``model(x, training=...)``,
+    on a small model whose BatchNormalization statistics differ from the batch's (so the modes differ)."""
+    what, rng, inputs = "initial_loss", seeded("initial_loss"), keras.Input(shape=(4, 4, 2))
+    x = keras.layers.BatchNormalization(momentum=1.0)(inputs)  # momentum 1: calls leave the statistics alone
+    model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(x)))
+    model.layers[1].moving_mean.assign(np.full(2, 2.0, "float32"))
+    images, labels = rng.normal(0.0, 1.0, (8, 4, 4, 2)).astype("float32"), rng.integers(0, 3, 8)
+    ce = keras.losses.SparseCategoricalCrossentropy()
+    loss = {mode: float(ce(labels, model(images, training=mode))) for mode in (True, False)}
+    for mode, want in loss.items():
+        got = number(call(fn, what, model, images, labels, mode), what, f"training={mode}")
+        if np.isclose(got, loss[not mode], rtol=1e-4):
+            fail(
+                what,
+                f"with training={mode} you return the other mode's loss.",
+                "call model(x, training=training).",
+            )
+        if not np.isclose(got, want, rtol=1e-4):
+            advice = "return the mean loss, keras.losses.SparseCategoricalCrossentropy()(y, p), as a float."
+            fail(what, f"with training={mode} your loss is {got:.4g}, expected {want:.4g}.", advice)
