@@ -9,7 +9,7 @@ names or order, so any right way of writing a block passes. One module per lesso
 """
 
 from .lesson01 import check_conv_stack, check_gradient_spread
-from .lesson02 import check_identity_block, check_identity_block_params
+from .lesson02 import check_identity_block, check_identity_block_params, check_relative_change
 from .lesson03 import check_convolutional_block, check_zero_pad_shortcut
 from .lesson04 import KERAS_APPLICATIONS_PARAMS, check_initial_loss, check_resnet_params, check_stage_params
 from .lesson05 import check_smooth_labels, check_warmup_cosine
@@ -29,6 +29,7 @@ __all__ = [
     "check_initial_loss",
     "check_interpolation_losses",
     "check_predict_labels",
+    "check_relative_change",
     "check_remove_branch",
     "check_resnet_params",
     "check_smooth_labels",
