@@ -12,12 +12,13 @@ from .lesson01 import check_conv_stack, check_gradient_spread
 from .lesson02 import check_identity_block, check_identity_block_params
 from .lesson03 import check_convolutional_block, check_zero_pad_shortcut
 from .lesson04 import KERAS_APPLICATIONS_PARAMS, check_resnet_params, check_stage_params
-from .lesson05 import check_smooth_labels, check_warmup_cosine
-from .lesson06 import check_bottleneck_multiply_adds, check_depth_from_stages
+from .lesson05 import check_mean_confidence, check_smooth_labels, check_warmup_cosine
+from .lesson06 import check_best_time, check_bottleneck_multiply_adds, check_depth_from_stages
 from .lesson07 import check_predict_labels
 
 __all__ = [
     "KERAS_APPLICATIONS_PARAMS",
+    "check_best_time",
     "check_bottleneck_multiply_adds",
     "check_conv_stack",
     "check_convolutional_block",
@@ -25,6 +26,7 @@ __all__ = [
     "check_gradient_spread",
     "check_identity_block",
     "check_identity_block_params",
+    "check_mean_confidence",
     "check_predict_labels",
     "check_resnet_params",
     "check_smooth_labels",
