@@ -62,3 +62,13 @@ def test_smooth_labels_check():
         checks.check_smooth_labels(lambda y, k, e: smooth(y, k, e, on_true=1.1))
     with pytest.raises(AssertionError, match="not written yet"):
         checks.check_smooth_labels(lambda y, k, e: (_ for _ in ()).throw(NotImplementedError))
+
+
+def test_mean_confidence_check():
+    checks.check_mean_confidence(lambda p: float(np.max(p, axis=1).mean()))
+    with pytest.raises(AssertionError, match=r"mean of all probabilities(?s:.*)What to do: average each row"):
+        checks.check_mean_confidence(lambda p: float(np.mean(p)))
+    with pytest.raises(AssertionError, match="not a number"):
+        checks.check_mean_confidence(lambda p: np.max(p, axis=1))
+    with pytest.raises(AssertionError, match="not written yet"):
+        checks.check_mean_confidence(lambda p: (_ for _ in ()).throw(NotImplementedError))

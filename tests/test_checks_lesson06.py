@@ -1,5 +1,7 @@
 """Lesson 06's exercise checks: a bottleneck block's multiply-adds and the depth in a ResNet's name."""
 
+import time
+
 import pytest
 
 import resnet_lib as rl
@@ -44,3 +46,22 @@ def test_check_depth_from_stages():
         rl.checks.check_depth_from_stages(lambda kind, s: 2 + (2 if kind == "basic" else 3) * sum(s) + len(s))
     with pytest.raises(AssertionError, match="not written yet"):
         rl.checks.check_depth_from_stages(_unwritten)
+
+
+def _timed(step, repeats, pick=min):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
+    return pick(times)
+
+
+def test_check_best_time():
+    rl.checks.check_best_time(_timed)
+    with pytest.raises(AssertionError, match="return the shortest time"):
+        rl.checks.check_best_time(lambda step, n: _timed(step, n, pick=lambda t: sum(t) / len(t)))
+    with pytest.raises(AssertionError, match="6 calls"):
+        rl.checks.check_best_time(lambda step, n: _timed(step, n + 2))
+    with pytest.raises(AssertionError, match="not written yet"):
+        rl.checks.check_best_time(_unwritten)

@@ -12,13 +12,14 @@ from .lesson01 import check_conv_stack, check_gradient_spread
 from .lesson02 import check_identity_block, check_identity_block_params, check_relative_change
 from .lesson03 import check_convolutional_block, check_zero_pad_shortcut
 from .lesson04 import KERAS_APPLICATIONS_PARAMS, check_initial_loss, check_resnet_params, check_stage_params
-from .lesson05 import check_smooth_labels, check_warmup_cosine
-from .lesson06 import check_bottleneck_multiply_adds, check_depth_from_stages
+from .lesson05 import check_mean_confidence, check_smooth_labels, check_warmup_cosine
+from .lesson06 import check_best_time, check_bottleneck_multiply_adds, check_depth_from_stages
 from .lesson07 import check_predict_labels
 from .lesson08 import check_interpolation_losses, check_remove_branch
 
 __all__ = [
     "KERAS_APPLICATIONS_PARAMS",
+    "check_best_time",
     "check_bottleneck_multiply_adds",
     "check_conv_stack",
     "check_convolutional_block",
@@ -28,6 +29,7 @@ __all__ = [
     "check_identity_block_params",
     "check_initial_loss",
     "check_interpolation_losses",
+    "check_mean_confidence",
     "check_predict_labels",
     "check_relative_change",
     "check_remove_branch",

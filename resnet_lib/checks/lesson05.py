@@ -1,4 +1,4 @@
-"""Checks of lesson 05 (training): the warm-up + cosine learning rate and label smoothing, against Keras."""
+"""Checks of lesson 05 (training): the warm-up + cosine learning rate and label smoothing, confidence."""
 
 import math
 
@@ -78,3 +78,13 @@ def check_smooth_labels(fn) -> None:
             f"the cross-entropy against your targets is {yours:.5f}, with Keras' smoothing {smoothed:.5f}."
         )
         fail(what, problem, "return the targets as numbers, not rounded or cast to integers.")
+
+
+def check_mean_confidence(fn) -> None:
+    """Check ``fn(probabilities) -> float``: the mean over the rows of each row's largest probability."""
+    what, p = "mean_confidence", np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6], [0.5, 0.4, 0.1]], "float32")
+    got = number(call(fn, what, p.copy()), what, "rows whose largest probabilities are 0.7, 0.6, 0.5")
+    if not math.isclose(got, 0.6, abs_tol=1e-5):
+        slip = " (the mean of all probabilities)" if math.isclose(got, 1 / 3, abs_tol=1e-3) else ""
+        problem = f"rows whose largest probabilities are 0.7, 0.6, 0.5 give {got:.4g}{slip}, not 0.6."
+        fail(what, problem, "average each row's largest probability: np.max(probabilities, axis=1).")

@@ -1,11 +1,13 @@
-"""Checks of lesson 06 (variants and cost): a bottleneck block's multiply-adds, and a ResNet's depth."""
+"""Checks of lesson 06 (variants and cost): a bottleneck block's multiply-adds, a ResNet's depth, a timer."""
+
+import time
 
 import keras
 
 from ..analysis import count_multiply_adds
 from ..blocks import convolutional_block, identity_block
 from ..models import IMAGENET_STAGES
-from ._common import call, fail, whole_number
+from ._common import call, fail, number, whole_number
 
 #: (size, in_channels, width, strides): ResNet-50's conv2_block2, conv2_block1, conv3_block1 and
 #: conv5_block1, and a small odd block.
@@ -79,3 +81,13 @@ def check_depth_from_stages(fn) -> None:
         else:
             advice = "a basic block has 2 convolutions, a bottleneck one 3; add 1 for the stem, 1 for Dense."
         fail(what, f"{kind} blocks {stages} make ResNet-{depth}, but your function gives {got}.", advice)
+
+
+def check_best_time(fn) -> None:
+    """Check ``fn(step, repeats) -> float``: the shortest of ``repeats`` timed calls of ``step()``."""
+    what, calls = "best_time", []
+    step = lambda: calls.append(time.sleep(0.02 if calls else 0.2))  # noqa: E731 (slow only once)
+    got = number(call(fn, what, step, 4), what, "a step of 0.2 s once, then 0.02 s")
+    if len(calls) not in (4, 5) or not 0.015 < got < 0.05:
+        problem = f"4 repeats of a step of 0.2 s once, then 0.02 s: {len(calls)} calls, {got:.3g} s returned."
+        fail(what, problem, "call step() repeats times, timing each call; return the shortest time.")
