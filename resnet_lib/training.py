@@ -151,7 +151,7 @@ def build(build_model, config: TrainConfig):
     """Call ``build_model()`` seeded with ``config.seed``, under bfloat16 when ``config.mixed_precision``.
 
     Under mixed precision the last layer (the softmax classifier) is switched back to
-    float32, because probabilities near 0 and 1 need more than bfloat16's 8 bits.
+    float32, because probabilities near 0 and 1 need more than bfloat16's 8 bits of precision.
     """
     keras.utils.set_random_seed(config.seed)
     previous = keras.config.dtype_policy()
