@@ -296,11 +296,12 @@ def plot_lines(series, *, xlabel, ylabel, title=None, log=False, path=None):
     return _save(fig, path)
 
 
-def plot_surfaces(surfaces, a, b, *, levels=20, title=None, path=None):
+def plot_surfaces(surfaces, a, b, *, levels=20, label="loss", title=None, path=None):
     """Contour plots side by side, one per ``{label: values}`` with ``values[i, j]`` at ``(a[j], b[i])``.
 
     The panels share their contour levels (``levels`` of them, spaced over the range of all
-    values), so the same colour means the same value in every panel; (0, 0) is marked.
+    values), so the same colour means the same value in every panel; (0, 0) is marked. ``label``
+    names the values on the colour bar.
     """
     if not isinstance(surfaces, Mapping) or not surfaces:
         raise ValueError("surfaces must be a non-empty mapping {label: 2-D array}.")
@@ -318,7 +319,7 @@ def plot_surfaces(surfaces, a, b, *, levels=20, title=None, path=None):
         ax.set_xlabel("direction 1")
         ax.set_ylabel("direction 2")
         ax.set_title(label, fontsize=10)
-    fig.colorbar(filled, ax=axes[0].tolist(), label="loss")
+    fig.colorbar(filled, ax=axes[0].tolist(), label=label)
     if title:
         fig.suptitle(title)
     return _save(fig, path)
