@@ -361,16 +361,23 @@ def _verdict(errors: dict[int, dict], checks: set[int], nb) -> list[str]:
     return problems
 
 
-def _judge(lesson: Lesson) -> list[str]:
-    """What is wrong with the student copy of ``lesson`` when run (an empty list when nothing is)."""
+def _prepare(lesson: Lesson):
+    """The student copy of ``lesson`` and what to run of it; the parsing is done here, in one thread
+    (this Python's ``ast.parse`` can fail when two threads parse at once)."""
     exercises = navigation.exercises(lesson.nb)
     if not exercises:
-        return [f"{lesson.path.name} has no exercise"]
+        return None
     checks = {c for _, found in exercises for c in found}
     nb = student.student_version(lesson.nb)
-    first = min(i for i, _ in exercises)
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
-    sliced = needed_cells(nb, first)
+    return nb, checks, code, needed_cells(nb, min(i for i, _ in exercises))
+
+
+def _judge(lesson: Lesson, prepared) -> list[str]:
+    """What is wrong with the student copy of ``lesson`` when run (an empty list when nothing is)."""
+    if prepared is None:
+        return [f"{lesson.path.name} has no exercise"]
+    nb, checks, code, sliced = prepared
     problems = _verdict(_run(nb, sliced, lesson.path.parent), checks, nb)
     if problems and sliced != code:  # perhaps a cell the slice missed: the full run decides
         problems = _verdict(_run(nb, code, lesson.path.parent), checks, nb)
@@ -385,8 +392,9 @@ def student_runs(request):
         for item in request.session.items
         if getattr(item, "originalname", "") == "test_student_copy_fails_only_in_its_checks"
     }
+    prepared = {name: _prepare(lesson) for name, lesson in selected.items()}
     with ThreadPoolExecutor(max_workers=2) as pool:
-        futures = {name: pool.submit(_judge, lesson) for name, lesson in selected.items()}
+        futures = {name: pool.submit(_judge, lesson, prepared[name]) for name, lesson in selected.items()}
     return futures
 
 
