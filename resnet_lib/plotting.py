@@ -297,28 +297,28 @@ def plot_lines(series, *, xlabel, ylabel, title=None, log=False, path=None):
 
 
 def plot_surfaces(surfaces, a, b, *, levels=20, label="loss", title=None, path=None):
-    """Contour plots side by side, one per ``{label: values}`` with ``values[i, j]`` at ``(a[j], b[i])``.
+    """Contour plots side by side, one per ``{name: values}`` with ``values[i, j]`` at ``(a[j], b[i])``.
 
     The panels share their contour levels (``levels`` of them, spaced over the range of all
     values), so the same colour means the same value in every panel; (0, 0) is marked. ``label``
     names the values on the colour bar.
     """
     if not isinstance(surfaces, Mapping) or not surfaces:
-        raise ValueError("surfaces must be a non-empty mapping {label: 2-D array}.")
-    values = {label: np.asarray(v, dtype=float) for label, v in surfaces.items()}
-    for label, v in values.items():
+        raise ValueError("surfaces must be a non-empty mapping {name: 2-D array}.")
+    values = {name: np.asarray(v, dtype=float) for name, v in surfaces.items()}
+    for name, v in values.items():
         if v.shape != (len(b), len(a)):
-            raise ValueError(f"surface {label!r} has shape {v.shape}; expected (len(b), len(a)).")
+            raise ValueError(f"surface {name!r} has shape {v.shape}; expected (len(b), len(a)).")
     everything = np.concatenate([v.reshape(-1) for v in values.values()])
     shared = np.linspace(everything.min(), everything.max(), levels)
     fig, axes = plt.subplots(1, len(values), figsize=(4.5 * len(values), 4), squeeze=False)
-    for ax, (label, v) in zip(axes[0], values.items()):
+    for ax, (name, v) in zip(axes[0], values.items()):
         filled = ax.contourf(a, b, v, levels=shared, cmap="viridis")
         ax.contour(a, b, v, levels=shared, colors="k", linewidths=0.3)
         ax.plot(0, 0, "r*", ms=10)
         ax.set_xlabel("direction 1")
-        ax.set_ylabel("direction 2")
-        ax.set_title(label, fontsize=10)
+        ax.set_title(name, fontsize=10)
+    axes[0][0].set_ylabel("direction 2")
     fig.colorbar(filled, ax=axes[0].tolist(), label=label)
     if title:
         fig.suptitle(title)

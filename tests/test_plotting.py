@@ -98,6 +98,7 @@ def test_lines_surfaces_and_maps(tmp_path):
         {"bowl": np.add.outer(b**2, a**2), "flat": np.zeros((3, 4))}, a, b, path=tmp_path / "s.png"
     )
     assert len(fig.axes) == 3  # two panels and their shared colour bar
+    assert fig.axes[2].get_ylabel() == "loss"  # the colour bar's label, not a panel's name
     with pytest.raises(ValueError, match="shape \\(4, 3\\); expected"):
         rl.plot_surfaces({"transposed": np.zeros((4, 3))}, a, b)
     rng = np.random.default_rng(0)
