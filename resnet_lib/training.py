@@ -134,10 +134,30 @@ class SmoothedSparseCrossentropy(keras.losses.Loss):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
+@keras.saving.register_keras_serializable(package="resnet_lib")
+class SGD(keras.optimizers.SGD):
+    """Keras' SGD, except that decoupled weight decay computes a step's learning rate once.
+
+    Keras' own evaluates the schedule again for every decayed variable: with a warm-up cosine,
+    a few dozen operations per weight tensor of the network, which doubled the time to trace
+    the first training step of ResNet-20. The update is the same.
+    """
+
+    def _apply_weight_decay(self, variables):
+        schedule = self._learning_rate
+        if not isinstance(schedule, keras.optimizers.schedules.LearningRateSchedule):
+            return super()._apply_weight_decay(variables)
+        object.__setattr__(self, "_learning_rate", schedule(self._iterations))  # a tensor for this step
+        try:
+            super()._apply_weight_decay(variables)
+        finally:
+            object.__setattr__(self, "_learning_rate", schedule)
+
+
 def compile_model(model, config: TrainConfig, steps_per_epoch: int):
     """Compile ``model`` (softmax output): SGD with (Nesterov) momentum, decoupled weight decay and
     the schedule of ``config``, the smoothed loss and the accuracy metric."""
-    optimizer = keras.optimizers.SGD(
+    optimizer = SGD(
         learning_rate=learning_rate_schedule(config, steps_per_epoch),
         momentum=config.momentum,
         nesterov=config.nesterov,

@@ -282,3 +282,21 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert len(report["loss"]) == 2 and all(np.isfinite(report["loss"]))
     assert report["iterations"] == 2 * STEPS
     assert training.read_checkpoint_state(tmp_path)["finished"]
+
+
+def test_sgd_decays_the_weights_as_keras_does_with_one_schedule_evaluation():
+    config = training.TrainConfig(epochs=2, learning_rate=0.3, warmup_epochs=0.5, weight_decay=0.01)
+    start = [np.full((3, 2), 2.0, "float32"), np.full((2,), -1.0, "float32")]
+    grads = [np.full((3, 2), 0.5, "float32"), np.full((2,), 0.25, "float32")]
+    results = {}
+    for cls in (keras.optimizers.SGD, training.SGD):
+        variables = [keras.Variable(w) for w in start]
+        schedule = training.learning_rate_schedule(config, steps_per_epoch=4)
+        optimizer = cls(schedule, momentum=0.9, nesterov=True, weight_decay=config.weight_decay)
+        for _ in range(3):
+            optimizer.apply(grads, variables)
+        results[cls] = [np.asarray(v) for v in variables]
+        assert optimizer.learning_rate is not None and optimizer._learning_rate is schedule
+    for ours, theirs in zip(results[training.SGD], results[keras.optimizers.SGD]):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    assert not np.allclose(results[training.SGD][0], start[0])  # the steps did move the weights
