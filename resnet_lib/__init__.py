@@ -3,12 +3,19 @@ and then ``rl.<name>`` for everything; each module holds one concern: blocks, mo
 analysis (measuring models), plotting, session (every lesson's set-up) and checks (one per lesson).
 """
 
-import os
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of notebooks
-
-from . import analysis, blocks, checks, data, graph, models, plotting, session, training  # noqa: E402
-from .analysis import (  # noqa: E402
+from . import (
+    _quiet,  # first: it imports TensorFlow without its start-up lines
+    analysis,
+    blocks,
+    checks,
+    data,
+    graph,
+    models,
+    plotting,
+    session,
+    training,
+)
+from .analysis import (
     block_names,
     copy_weights_by_name,
     count_multiply_adds,
@@ -25,7 +32,7 @@ from .analysis import (  # noqa: E402
     relative_difference,
     stage_outputs,
 )
-from .blocks import (  # noqa: E402
+from .blocks import (
     ZeroPadShortcut,
     basic_block,
     bn_relu,
@@ -35,7 +42,7 @@ from .blocks import (  # noqa: E402
     preact_bottleneck_block,
 )
 from .checks import *  # noqa: E402, F403  (every check_* function; checks.__all__ lists them)
-from .data import (  # noqa: E402
+from .data import (
     CLASS_NAMES,
     DatasetError,
     channel_stats,
@@ -46,8 +53,8 @@ from .data import (  # noqa: E402
     random_crop_flip,
     subset,
 )
-from .graph import plot_model_graph  # noqa: E402
-from .models import (  # noqa: E402
+from .graph import plot_model_graph
+from .models import (
     IMAGENET_STAGES,
     cifar_resnet,
     imagenet_resnet,
@@ -58,7 +65,7 @@ from .models import (  # noqa: E402
     resnet_v2,
     set_batchnorm_momentum,
 )
-from .plotting import (  # noqa: E402
+from .plotting import (
     plot_bars,
     plot_confusion_matrix,
     plot_gradient_norms,
@@ -70,8 +77,8 @@ from .plotting import (  # noqa: E402
     plot_surfaces,
     plot_training_curves,
 )
-from .session import setup  # noqa: E402
-from .training import (  # noqa: E402
+from .session import setup
+from .training import (
     SmoothedSparseCrossentropy,
     TrainConfig,
     learning_rate_schedule,

@@ -345,4 +345,8 @@ def make_dataset(x, y, batch_size=128, *, training=False, mean=None, std=None, a
             images = random_crop_flip(images, seed, pad=pad)
         return images, labels
 
-    return ds.map(prepare, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    # Fixed parallelism, autotuning off: tf.data's autotuner made each epoch's iterator wait for
+    # its next optimisation round when it ended (seconds a round at every epoch boundary).
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.map(prepare, num_parallel_calls=2).prefetch(2).with_options(options)

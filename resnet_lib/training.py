@@ -44,7 +44,9 @@ class TrainConfig:
     ``learning_rate`` is the peak of the schedule, reached after ``warmup_epochs``;
     ``weight_decay`` is Keras' decoupled decay (each step shrinks the weights by
     ``learning_rate * weight_decay``); ``mixed_precision`` computes in bfloat16 and
-    keeps the variables, the output layer and the loss in float32.
+    keeps the variables, the output layer and the loss in float32. ``ema_momentum > 0`` keeps
+    an exponential moving average of the weights (Keras' ``use_ema``), updated every step, and
+    the trained model gets the averaged weights at the end.
     """
 
     epochs: int = 10
@@ -57,6 +59,7 @@ class TrainConfig:
     label_smoothing: float = 0.1
     mixed_precision: bool = False
     seed: int = 0
+    ema_momentum: float = 0.0
 
     def __post_init__(self):
         _validate.positive_int("epochs", self.epochs)
@@ -71,6 +74,7 @@ class TrainConfig:
             "momentum": (lambda v: 0 <= v < 1, "in [0, 1)"),
             "weight_decay": (lambda v: v >= 0, ">= 0"),
             "label_smoothing": (lambda v: 0 <= v < 1, "in [0, 1)"),
+            "ema_momentum": (lambda v: 0 <= v < 1, "in [0, 1): 0 for no average"),
         }
         for name, (ok, allowed) in rules.items():
             value = getattr(self, name)
@@ -162,6 +166,8 @@ def compile_model(model, config: TrainConfig, steps_per_epoch: int):
         momentum=config.momentum,
         nesterov=config.nesterov,
         weight_decay=config.weight_decay or None,
+        use_ema=config.ema_momentum > 0,
+        ema_momentum=config.ema_momentum or 0.99,
     )
     model.compile(optimizer, SmoothedSparseCrossentropy(config.label_smoothing), metrics=["accuracy"])
     return model
@@ -229,11 +235,9 @@ def _start_or_check_config(directory: Path, config: TrainConfig) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(dataclasses.asdict(config), indent=1))
         return
-    saved = json.loads(path.read_text())
+    saved = {**dataclasses.asdict(TrainConfig()), **json.loads(path.read_text())}  # fields added since
     changed = [
-        f"{k}: {saved.get(k)!r} there, {v!r} now"
-        for k, v in dataclasses.asdict(config).items()
-        if saved.get(k) != v
+        f"{k}: {saved[k]!r} there, {v!r} now" for k, v in dataclasses.asdict(config).items() if saved[k] != v
     ]
     if changed:
         raise ValueError(
@@ -328,6 +332,8 @@ def train(
             model = keras.models.load_model(checkpoint_dir / state["checkpoint"], safe_mode=True)
     initial_epoch = state["epoch"] if state is not None else 0
     if state is not None and state["finished"]:
+        if config.ema_momentum:  # the checkpoint was saved before fit swapped in the averaged weights
+            model.optimizer.finalize_variable_values(model.trainable_weights)
         seconds = sum(state["history"]["seconds"])
         print(f"Loaded the finished run from {checkpoint_dir}: {initial_epoch} epochs, {seconds:.0f} s.")
         return TrainResult(model, state["history"], initial_epoch, seconds)
@@ -369,19 +375,28 @@ def train(
 # ----------------------------------------------------------------------------- evaluation
 
 
-def predict(model, dataset, *, flip_average=False):
+def translate(images, dy, dx):
+    """A batch ``(B, H, W, C)`` moved ``dy`` pixels down and ``dx`` right (negative: up, left), the
+    border mirrored into the pixels the move leaves empty."""
+    h, w, p = images.shape[1], images.shape[2], max(abs(dy), abs(dx))
+    padded = tf.pad(images, [[0, 0], [p, p], [p, p], [0, 0]], mode="SYMMETRIC")
+    return padded[:, p - dy : p - dy + h, p - dx : p - dx + w, :]
+
+
+def predict(model, dataset, *, flip_average=False, shift=0):
     """Class probabilities ``(n, classes)`` and labels ``(n,)`` for a dataset of ``(images, labels)`` batches.
 
-    ``flip_average=True`` also classifies each image's mirror and averages the two
-    predictions (test-time augmentation; right for data whose classes are symmetric
-    left-right, such as clothes and most CIFAR-10 objects).
+    Test-time augmentation averages the predictions of several views of each image:
+    ``flip_average=True`` adds its mirror (right for data whose classes are symmetric
+    left-right, such as clothes and most CIFAR-10 objects); ``shift=s`` adds each view moved
+    ``s`` pixels down-right and ``s`` up-left. All the views go through the network as one batch.
     """
     probabilities, labels = [], []
     for images, y in dataset:
-        p = np.asarray(model.predict_on_batch(images), dtype="float32")
-        if flip_average:
-            p = 0.5 * (p + np.asarray(model.predict_on_batch(tf.reverse(images, [2])), dtype="float32"))
-        probabilities.append(p)
+        views = [images, tf.reverse(images, [2])] if flip_average else [images]
+        views += [translate(v, d, d) for v in views for d in ((shift, -shift) if shift else ())]
+        p = np.asarray(model.predict_on_batch(tf.concat(views, 0)), dtype="float32")
+        probabilities.append(p.reshape(len(views), len(images), -1).mean(axis=0))
         labels.append(np.asarray(y).reshape(-1))
     return np.concatenate(probabilities), np.concatenate(labels)
 

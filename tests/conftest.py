@@ -1,9 +1,7 @@
-import os
+import resnet_lib  # noqa: F401  (first: it imports TensorFlow without the start-up lines)
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import keras  # noqa: E402
-import pytest  # noqa: E402
+import keras
+import pytest
 
 
 @pytest.fixture(autouse=True)
@@ -16,3 +14,18 @@ def _fresh_keras_state():
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """A lesson's cell under nbval fails when it writes to stderr: a warning, or TensorFlow's
+    start-up lines, would be stored in the lesson's outputs and shown to every reader."""
+    result = yield
+    stderr = [
+        out.get("text", "")
+        for out in getattr(item, "test_outputs", None) or ()
+        if out.get("output_type") == "stream" and out.get("name") == "stderr"
+    ]
+    if stderr:
+        pytest.fail("this cell wrote to stderr (fix the cause, do not hide it):\n" + "".join(stderr)[:2000])
+    return result

@@ -1,9 +1,9 @@
 """Comparisons of a resnet_lib network with its keras.applications twin, shared by the model tests."""
 
-import numpy as np
-
 import resnet_lib as rl
 from resnet_lib import analysis
+
+import numpy as np
 
 
 def assert_same_function(mine, ref, input_shape=(224, 224, 3)):

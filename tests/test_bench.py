@@ -12,7 +12,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import fashion_mnist as bench  # noqa: E402
 
-KEYS = {"fmnist_test_accuracy", "fmnist_wall_seconds", "resnet50_throughput_ratio", "gflops_fraction"}
+KEYS = {
+    "fmnist_test_accuracy",
+    "fmnist_wall_seconds",
+    "fmnist_training_tflop",
+    "pipeline_efficiency",
+    "resnet50_throughput_ratio",
+    "gflops_fraction",
+}
 
 
 def test_quick_run_prints_every_measurement_as_json_last(capsys):
@@ -22,6 +29,7 @@ def test_quick_run_prints_every_measurement_as_json_last(capsys):
     assert 0.0 <= result["fmnist_test_accuracy"] <= 1.0
     assert result["fmnist_wall_seconds"] > 0
     assert result["resnet50_throughput_ratio"] > 0 and result["gflops_fraction"] > 0
+    assert 0 < result["pipeline_efficiency"] < 2 and result["fmnist_training_tflop"] > 0
 
 
 def test_one_part_leaves_the_others_null(capsys):

@@ -1,10 +1,10 @@
 """The residual blocks: shapes, parameters, names, the identity at initialisation."""
 
+import resnet_lib as rl
+
 import keras
 import numpy as np
 import pytest
-
-import resnet_lib as rl
 
 
 def _model(block, input_shape, *args, **kwargs):

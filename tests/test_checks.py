@@ -6,13 +6,13 @@ students commonly make; the test asserts the check fails *and* says the right th
 
 import inspect
 
+import resnet_lib as rl
+from resnet_lib import checks
+
 import keras
 import numpy as np
 import pytest
 from keras.layers import Activation, Add, BatchNormalization, Conv2D
-
-import resnet_lib as rl
-from resnet_lib import checks
 
 
 def _main_path(x, f, filters, strides=1, *, bn_training=None, stride_on="first"):

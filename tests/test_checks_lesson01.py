@@ -1,12 +1,12 @@
 """Lesson 01's exercise checks accept right answers and name each classic mistake."""
 
+import resnet_lib as rl
+from resnet_lib import checks
+
 import keras
 import numpy as np
 import pytest
 from keras import layers
-
-import resnet_lib as rl
-from resnet_lib import checks
 
 
 def spread(model, images, labels, *, ratio=lambda norms: max(norms) / min(norms), cast=float):

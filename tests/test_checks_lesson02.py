@@ -1,10 +1,10 @@
 """Lesson 02's experiment check accepts the right measure and names each classic mistake."""
 
+from resnet_lib import checks
+
 import keras
 import numpy as np
 import pytest
-
-from resnet_lib import checks
 
 
 def relative_change(block, x, *, training=False, divide=True):

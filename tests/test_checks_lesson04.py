@@ -1,9 +1,9 @@
 """Lesson 04's experiment check: the loss of a model in the training mode asked for."""
 
+import resnet_lib as rl
+
 import keras
 import pytest
-
-import resnet_lib as rl
 
 
 def _loss(model, x, y, training):

@@ -2,11 +2,11 @@
 
 import math
 
+from resnet_lib import checks
+
 import keras
 import numpy as np
 import pytest
-
-from resnet_lib import checks
 
 
 def warmup_cosine(step, peak, total_steps, warmup_steps, final_fraction, *, plus_one=False, clip=True):

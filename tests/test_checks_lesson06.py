@@ -2,9 +2,9 @@
 
 import time
 
-import pytest
-
 import resnet_lib as rl
+
+import pytest
 
 
 def _bottleneck_madds(size, in_channels, width, strides=1):

@@ -1,9 +1,9 @@
 """Lesson 07's exercise check: prediction with the training preprocessing."""
 
+import resnet_lib as rl
+
 import numpy as np
 import pytest
-
-import resnet_lib as rl
 
 
 def _unwritten(*args):

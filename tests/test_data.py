@@ -6,12 +6,12 @@ import pickle
 import tarfile
 from pathlib import Path
 
+import resnet_lib as rl
+from resnet_lib import data
+
 import numpy as np
 import pytest
 from prerequisites import require
-
-import resnet_lib as rl
-from resnet_lib import data
 
 FASHION_DIR = data.DEBIAN_FASHION_MNIST_DIR
 

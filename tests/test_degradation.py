@@ -1,10 +1,10 @@
 """The facts lesson 01 (why residual connections) builds on: plain and residual twins, gradients at init."""
 
+import resnet_lib as rl
+
 import numpy as np
 import pytest
 from keras import layers
-
-import resnet_lib as rl
 
 # Parameter counts of the 6n+2 networks at width 8 on 28x28x1 inputs with 10 classes, the
 # networks of lesson 01's degradation experiment (counted by Keras; plain and residual agree).

@@ -1,10 +1,10 @@
 """The tools of lesson 08: the lesion study, loss-landscape slices and Grad-CAM, on small networks."""
 
+import resnet_lib as rl
+
 import keras
 import numpy as np
 import pytest
-
-import resnet_lib as rl
 
 
 @pytest.fixture(scope="module")

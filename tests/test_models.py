@@ -2,14 +2,14 @@
 
 import hashlib
 
+import resnet_lib as rl
+from resnet_lib import analysis, models
+from resnet_lib.models import IMAGENET_STAGES
+
 import keras
 import numpy as np
 import pytest
 from keras_parity import assert_same_function, assert_same_layers
-
-import resnet_lib as rl
-from resnet_lib import analysis, models
-from resnet_lib.models import IMAGENET_STAGES
 
 # (parameters, trainable, non-trainable, multiply-adds) at 224x224 with 1000 classes: those of
 # keras.applications (TF 2.21 / Keras 3.15) where Keras has the network, computed by resnet_lib for

@@ -1,14 +1,14 @@
 """Every plotting helper writes a non-empty file; the graph helper survives a missing Graphviz."""
 
+import resnet_lib as rl
+from resnet_lib import graph as graph_module
+from resnet_lib import plotting
+
 import keras
 import matplotlib
 import numpy as np
 import pytest
 from prerequisites import require
-
-import resnet_lib as rl
-from resnet_lib import graph as graph_module
-from resnet_lib import plotting
 
 matplotlib.use("Agg")
 

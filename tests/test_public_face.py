@@ -12,10 +12,10 @@ import ast
 import re
 from pathlib import Path
 
+import resnet_lib as rl
+
 import nbformat
 import pytest
-
-import resnet_lib as rl
 
 ROOT = Path(__file__).resolve().parent.parent
 LIBRARY = ROOT / "resnet_lib"

@@ -1,9 +1,9 @@
 """The notebook setup call: fast/full mode, seeding, paths."""
 
+from resnet_lib import session
+
 import numpy as np
 import pytest
-
-from resnet_lib import session
 
 
 @pytest.mark.parametrize(

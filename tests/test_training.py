@@ -7,12 +7,12 @@ import sys
 import textwrap
 from pathlib import Path
 
+import resnet_lib as rl
+from resnet_lib import training
+
 import keras
 import numpy as np
 import pytest
-
-import resnet_lib as rl
-from resnet_lib import training
 
 STEPS = 4  # batches per epoch of the tiny data set below
 TINY = training.TrainConfig(epochs=2, learning_rate=0.05, warmup_epochs=0.5, seed=3)

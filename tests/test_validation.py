@@ -1,11 +1,11 @@
 """Bad input gets a clear error naming the argument, what was given and what is allowed."""
 
+import resnet_lib as rl
+from resnet_lib import analysis, data, session
+
 import keras
 import numpy as np
 import pytest
-
-import resnet_lib as rl
-from resnet_lib import analysis, data, session
 
 
 def _input(shape):

@@ -3,12 +3,12 @@
 The whole ImageNet family, v1 and v2, its cost included, is tested in test_models.py.
 """
 
-import keras
-import pytest
-
 import resnet_lib as rl
 from resnet_lib import analysis
 from resnet_lib.models import IMAGENET_STAGES, set_batchnorm_momentum
+
+import keras
+import pytest
 
 
 def _block_model(block, input_shape, *args, **kwargs):
