@@ -55,7 +55,7 @@ PARTS = ("accuracy", "pipeline", "throughput", "gflops")
 class Recipe:
     """The time-to-accuracy recipe: the training configuration, plus the model, data and test-time choices."""
 
-    config: TrainConfig = TrainConfig(epochs=5, learning_rate=0.2, warmup_epochs=0.5, mixed_precision=True)
+    config: TrainConfig = rl.training.FASHION_MNIST_CONFIG
     depth: int = 20
     width: int = 16
     batch_size: int = 128
@@ -344,7 +344,7 @@ def main(argv=None):
             _row("median wall time", f"{statistics.median(w for _, w, _ in runs):.1f} s")
         result["fmnist_test_accuracy"] = round(min(a for a, _, _ in runs), 4)
         result["fmnist_wall_seconds"] = round(statistics.median(w for _, w, _ in runs), 1)
-        result["fmnist_training_tflop"] = round(runs[0][2], 1)
+        result["fmnist_training_tflop"] = round(runs[0][2], 3)
     if "pipeline" in parts:
         print("\n2. Input pipeline efficiency", flush=True)
         sizes = dict(steps=8, repeats=1, skip=2) if args.quick else {}

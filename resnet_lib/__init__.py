@@ -3,18 +3,10 @@ and then ``rl.<name>`` for everything; each module holds one concern: blocks, mo
 analysis (measuring models), plotting, session (every lesson's set-up) and checks (one per lesson).
 """
 
-from . import (
-    _quiet,  # first: it imports TensorFlow without its start-up lines
-    analysis,
-    blocks,
-    checks,
-    data,
-    graph,
-    models,
-    plotting,
-    session,
-    training,
-)
+from . import _quiet  # first: it imports TensorFlow without its start-up lines
+
+# isort: split
+from . import analysis, blocks, checks, data, graph, models, plotting, session, training
 from .analysis import (
     block_names,
     copy_weights_by_name,
@@ -77,8 +69,9 @@ from .plotting import (
     plot_surfaces,
     plot_training_curves,
 )
-from .session import setup
+from .session import save_normalisation, setup
 from .training import (
+    FASHION_MNIST_CONFIG,
     SmoothedSparseCrossentropy,
     TrainConfig,
     learning_rate_schedule,

@@ -1,31 +1,23 @@
-"""Import TensorFlow without its start-up lines reaching a terminal or a notebook.
+"""Import TensorFlow without its start-up lines (oneDNN, CUDA probing, CPU instructions).
 
-On import TensorFlow writes lines about oneDNN, CUDA and CPU instructions straight to file
-descriptor 2, before any log level applies; then, on first use of a machine without a GPU, it
-logs a failed ``cuInit`` as an error. Both are expected and say nothing a learner can act on.
-This module runs first in ``import resnet_lib``: it sets ``TF_CPP_MIN_LOG_LEVEL=3`` (unless it
-is already set: ``TF_CPP_MIN_LOG_LEVEL=0`` shows everything) and imports TensorFlow with file
-descriptor 2 pointing at a temporary file, whose text is shown only if the import fails.
-A lesson imports ``resnet_lib`` before ``keras`` for this to work.
+TensorFlow writes them to file descriptor 2 before any log level applies, and later logs a failed
+``cuInit`` on a machine without a GPU: expected, and nothing a learner can act on. So this module,
+run first by ``import resnet_lib``, sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless it is set (``0`` shows
+everything) and imports TensorFlow with descriptor 2 on a temporary file, shown only if the import
+fails. Lessons therefore import ``resnet_lib`` before ``keras``.
 """
 
 import os
 import sys
 import tempfile
 
-
-def import_tensorflow():
-    if "tensorflow" in sys.modules:
-        return
+if "tensorflow" not in sys.modules:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0":
-        import tensorflow  # noqa: F401
-
-        return
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as log:
-        os.dup2(log.fileno(), 2)
+        if os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0":
+            os.dup2(log.fileno(), 2)
         try:
             import tensorflow  # noqa: F401
         except BaseException:
@@ -36,6 +28,3 @@ def import_tensorflow():
         finally:
             os.dup2(saved, 2)
             os.close(saved)
-
-
-import_tensorflow()

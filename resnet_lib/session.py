@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 from dataclasses import dataclass
@@ -13,6 +14,10 @@ import numpy as np
 import tensorflow as tf
 
 from . import _validate
+from .training import read_checkpoint_state
+
+#: The file beside a checkpoint that holds the mean and std its training inputs were normalised with.
+NORMALISATION_FILE = "normalisation.json"
 
 #: Set to 1 for fast mode (small data, few epochs), 0 for full mode. Unset: fast when CI is set.
 FAST_ENV = "RESNET_FAST"
@@ -49,9 +54,35 @@ class Session:
         """``fast`` in fast mode, ``full`` otherwise: ``epochs = s.pick(1, 20)``."""
         return fast if self.fast else full
 
+    def trained_network(self, prefix="05_fashion_mnist_resnet"):
+        """``(model, mean, std)`` of the newest finished run in this mode whose checkpoint folder
+        starts with ``prefix`` (by default lesson 05's network) and holds the statistics its
+        inputs were normalised with (``save_normalisation``); None when there is none.
+
+        Later lessons reuse lesson 05's network this way instead of training one again.
+        """
+        mode = "fast" if self.fast else "full"
+        folders = self.checkpoints.glob(f"{prefix}*_{mode}")
+        for folder in sorted(folders, key=lambda f: f.stat().st_mtime, reverse=True):
+            state = read_checkpoint_state(folder)
+            if state and state["finished"] and (folder / NORMALISATION_FILE).is_file():
+                stats = json.loads((folder / NORMALISATION_FILE).read_text())
+                model = keras.models.load_model(folder / state["checkpoint"], safe_mode=True)
+                print(f"loaded {model.name} from {folder.name} ({state['epoch']} epochs)")
+                return model, np.float32(stats["mean"]), np.float32(stats["std"])
+        return None
+
     def __str__(self):
         mode = "FAST (small data, few epochs)" if self.fast else "FULL"
-        return f"resnet_lib session: mode={mode}, seed={self.seed}, outputs under {self.build}"
+        where = self.build.relative_to(self.root) if self.build.is_relative_to(self.root) else self.build.name
+        return f"resnet_lib session: mode={mode}, seed={self.seed}, outputs under {where}/"
+
+
+def save_normalisation(folder, mean, std) -> None:
+    """Store the per-channel ``mean`` and ``std`` a network's inputs were normalised with beside
+    its checkpoint, so that a later lesson can feed it exactly as in training."""
+    data = {"mean": np.asarray(mean, "float32").tolist(), "std": np.asarray(std, "float32").tolist()}
+    (Path(folder) / NORMALISATION_FILE).write_text(json.dumps(data))
 
 
 def seed_everything(seed: int = 0, deterministic: bool = True) -> None:

@@ -1,7 +1,8 @@
 """Run the whole notebook series headlessly, in order.
 
-Writes each executed notebook to build/notebooks/ and an HTML copy to build/html/.
-Fast or full mode follows RESNET_FAST (see README). Usage:
+Writes each executed notebook to build/notebooks/ and an HTML copy to build/html/, and prints
+each lesson's time against its full-mode budget (BUDGETS; the README states them). Fast or full
+mode follows RESNET_FAST (see README). Usage:
 
     python scripts/run_series.py [notebooks/01_*.ipynb ...]
 """
@@ -18,6 +19,8 @@ from nbclient.exceptions import CellExecutionError
 from nbconvert import HTMLExporter
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Full-mode time budget of each lesson on the reference machine (2 CPU cores), in seconds: 30 minutes in all.
+BUDGETS = {"01": 360, "02": 30, "03": 30, "04": 120, "05": 540, "06": 300, "07": 120, "08": 300}
 
 
 def run(paths: list[Path]) -> int:
@@ -25,7 +28,7 @@ def run(paths: list[Path]) -> int:
     out_html = ROOT / "build" / "html"
     out_nb.mkdir(parents=True, exist_ok=True)
     out_html.mkdir(parents=True, exist_ok=True)
-    failures = []
+    failures, seconds = [], {}
     for path in paths:
         start = time.perf_counter()
         print(f"running {path.name} ...", flush=True)
@@ -41,7 +44,14 @@ def run(paths: list[Path]) -> int:
         nbformat.write(nb, out_nb / path.name)
         body, _ = HTMLExporter().from_notebook_node(nb)
         (out_html / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
-        print(f"  done in {time.perf_counter() - start:.0f} s -> build/notebooks/{path.name}", flush=True)
+        seconds[path.name] = time.perf_counter() - start
+        print(f"  done in {seconds[path.name]:.0f} s -> build/notebooks/{path.name}", flush=True)
+    print("\nlesson                                   seconds   full-mode budget")
+    for name, took in seconds.items():
+        budget = BUDGETS.get(name[:2])
+        over = "  OVER" if budget and took > budget else ""
+        print(f"  {name:38s} {took:7.0f}   {budget or '-':>6}{over}")
+    print(f"  {'all':38s} {sum(seconds.values()):7.0f}   {sum(BUDGETS.values()):>6}")
     if failures:
         print(f"{len(failures)} notebook(s) failed: {', '.join(failures)}")
         return 1

@@ -300,3 +300,43 @@ def test_sgd_decays_the_weights_as_keras_does_with_one_schedule_evaluation():
     for ours, theirs in zip(results[training.SGD], results[keras.optimizers.SGD]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     assert not np.allclose(results[training.SGD][0], start[0])  # the steps did move the weights
+
+
+def test_translate_moves_the_batch_and_mirrors_the_border():
+    images = np.arange(2 * 4 * 5, dtype="float32").reshape(2, 4, 5, 1)
+    moved = np.asarray(training.translate(images, 1, -2))
+    np.testing.assert_array_equal(moved[:, 1:, :3], images[:, :3, 2:])  # down 1, left 2
+    np.testing.assert_array_equal(moved[:, 0], moved[:, 1])  # the emptied top row mirrors its neighbour
+    np.testing.assert_array_equal(np.asarray(training.translate(images, 0, 0)), images)
+
+
+def test_predict_with_shifted_views_averages_all_of_them(tiny_data):
+    model = tiny_model()
+    ds = tiny_dataset(tiny_data, training_set=False)
+    p, _ = training.predict(model, ds, flip_average=True, shift=1)
+    x = np.concatenate([images for images, _ in ds])
+    views = [x, x[:, :, ::-1]]
+    views += [np.asarray(training.translate(v, d, d)) for v in views for d in (1, -1)]
+    expected = np.mean([model.predict_on_batch(v) for v in views], axis=0)
+    np.testing.assert_allclose(p, expected, rtol=1e-4, atol=1e-6)
+
+
+def test_weight_average_is_the_trained_model_and_the_loaded_one(tmp_path, tiny_data):
+    ds = tiny_dataset(tiny_data)
+    config = TINY.replace(ema_momentum=0.5)
+
+    class LastRawWeights(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.raw = [np.array(w) for w in self.model.trainable_weights]
+
+    raw = LastRawWeights()
+    trained = training.train(
+        tiny_model, ds, None, config, checkpoint_dir=tmp_path, verbose=0, callbacks=[raw]
+    )
+    averaged = [np.array(w) for w in trained.model.trainable_weights]
+    assert any(not np.allclose(a, r) for a, r in zip(averaged, raw.raw)), "the model must get the average"
+    loaded = training.train(tiny_model, ds, None, config, checkpoint_dir=tmp_path, verbose=0)
+    for a, b in zip(averaged, loaded.model.trainable_weights):
+        np.testing.assert_allclose(np.array(b), a, rtol=1e-6, err_msg="a loaded run must be averaged too")
+    with pytest.raises(ValueError, match="ema_momentum"):
+        TINY.replace(ema_momentum=1.0)
