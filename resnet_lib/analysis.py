@@ -314,3 +314,15 @@ def grad_cam(model, images, layer_name, classes=None):
     cam = tf.nn.relu(tf.reduce_sum(tf.cast(weights * maps, "float32"), axis=-1, keepdims=True))
     cam = tf.image.resize(cam, tuple(images.shape[1:3]))[..., 0].numpy()
     return cam / np.maximum(cam.max(axis=(1, 2), keepdims=True), 1e-12), np.asarray(classes)
+
+
+def per_class_accuracy(labels, predictions, classes: int) -> np.ndarray:
+    """Accuracy within each true class: ``(classes,)``, NaN for a class with no example."""
+    labels = np.asarray(labels).reshape(-1)
+    predictions = np.asarray(predictions).reshape(-1)
+    if labels.shape != predictions.shape:
+        raise ValueError(f"labels and predictions differ in length: {labels.shape} vs {predictions.shape}.")
+    counts = np.bincount(labels, minlength=classes).astype(float)
+    hits = np.bincount(labels[labels == predictions], minlength=classes).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, hits / counts, np.nan)

@@ -309,6 +309,14 @@ def random_crop_flip(images, seed, pad=4, flip=True):
     return images
 
 
+def translate(images, dy, dx):
+    """A batch ``(B, H, W, C)`` moved ``dy`` pixels down and ``dx`` right (negative: up, left), the
+    border mirrored into the pixels the move leaves empty."""
+    h, w, p = images.shape[1], images.shape[2], max(abs(dy), abs(dx))
+    padded = tf.pad(images, [[0, 0], [p, p], [p, p], [0, 0]], mode="SYMMETRIC")
+    return padded[:, p - dy : p - dy + h, p - dx : p - dx + w, :]
+
+
 def make_dataset(x, y, batch_size=128, *, training=False, mean=None, std=None, augment=None, pad=4, seed=0):
     """A ``tf.data.Dataset`` of ``(images, labels)`` batches, normalised with ``mean``/``std``.
 

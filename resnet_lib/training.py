@@ -26,7 +26,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from . import _validate
+from . import _validate, data
 
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
@@ -376,14 +376,6 @@ def train(
 # ----------------------------------------------------------------------------- evaluation
 
 
-def translate(images, dy, dx):
-    """A batch ``(B, H, W, C)`` moved ``dy`` pixels down and ``dx`` right (negative: up, left), the
-    border mirrored into the pixels the move leaves empty."""
-    h, w, p = images.shape[1], images.shape[2], max(abs(dy), abs(dx))
-    padded = tf.pad(images, [[0, 0], [p, p], [p, p], [0, 0]], mode="SYMMETRIC")
-    return padded[:, p - dy : p - dy + h, p - dx : p - dx + w, :]
-
-
 def predict(model, dataset, *, flip_average=False, shift=0):
     """Class probabilities ``(n, classes)`` and labels ``(n,)`` for a dataset of ``(images, labels)`` batches.
 
@@ -395,20 +387,8 @@ def predict(model, dataset, *, flip_average=False, shift=0):
     probabilities, labels = [], []
     for images, y in dataset:
         views = [images, tf.reverse(images, [2])] if flip_average else [images]
-        views += [translate(v, d, d) for v in views for d in ((shift, -shift) if shift else ())]
+        views += [data.translate(v, d, d) for v in views for d in ((shift, -shift) if shift else ())]
         p = np.asarray(model.predict_on_batch(tf.concat(views, 0)), dtype="float32")
         probabilities.append(p.reshape(len(views), len(images), -1).mean(axis=0))
         labels.append(np.asarray(y).reshape(-1))
     return np.concatenate(probabilities), np.concatenate(labels)
-
-
-def per_class_accuracy(labels, predictions, classes: int) -> np.ndarray:
-    """Accuracy within each true class: ``(classes,)``, NaN for a class with no example."""
-    labels = np.asarray(labels).reshape(-1)
-    predictions = np.asarray(predictions).reshape(-1)
-    if labels.shape != predictions.shape:
-        raise ValueError(f"labels and predictions differ in length: {labels.shape} vs {predictions.shape}.")
-    counts = np.bincount(labels, minlength=classes).astype(float)
-    hits = np.bincount(labels[labels == predictions], minlength=classes).astype(float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, hits / counts, np.nan)

@@ -227,7 +227,7 @@ def test_predict_flip_average_and_per_class_accuracy(tiny_data):
         p.shape == (64, 10) and np.array_equal(labels, tiny_data[1]) and np.array_equal(labels_flip, labels)
     )
     np.testing.assert_allclose(p_flip.sum(axis=1), 1.0, rtol=1e-5)
-    acc = training.per_class_accuracy([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], classes=3)
+    acc = rl.per_class_accuracy([0, 0, 1, 1, 1], [0, 1, 1, 1, 0], classes=3)
     np.testing.assert_allclose(acc[:2], [0.5, 2 / 3])
     assert np.isnan(acc[2])
 
@@ -304,10 +304,10 @@ def test_sgd_decays_the_weights_as_keras_does_with_one_schedule_evaluation():
 
 def test_translate_moves_the_batch_and_mirrors_the_border():
     images = np.arange(2 * 4 * 5, dtype="float32").reshape(2, 4, 5, 1)
-    moved = np.asarray(training.translate(images, 1, -2))
+    moved = np.asarray(rl.data.translate(images, 1, -2))
     np.testing.assert_array_equal(moved[:, 1:, :3], images[:, :3, 2:])  # down 1, left 2
     np.testing.assert_array_equal(moved[:, 0], moved[:, 1])  # the emptied top row mirrors its neighbour
-    np.testing.assert_array_equal(np.asarray(training.translate(images, 0, 0)), images)
+    np.testing.assert_array_equal(np.asarray(rl.data.translate(images, 0, 0)), images)
 
 
 def test_predict_with_shifted_views_averages_all_of_them(tiny_data):
@@ -316,7 +316,7 @@ def test_predict_with_shifted_views_averages_all_of_them(tiny_data):
     p, _ = training.predict(model, ds, flip_average=True, shift=1)
     x = np.concatenate([images for images, _ in ds])
     views = [x, x[:, :, ::-1]]
-    views += [np.asarray(training.translate(v, d, d)) for v in views for d in (1, -1)]
+    views += [np.asarray(rl.data.translate(v, d, d)) for v in views for d in (1, -1)]
     expected = np.mean([model.predict_on_batch(v) for v in views], axis=0)
     np.testing.assert_allclose(p, expected, rtol=1e-4, atol=1e-6)
 
