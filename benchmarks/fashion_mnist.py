@@ -153,10 +153,10 @@ def pipeline_efficiency(recipe: Recipe, *, steps=60, repeats=3, skip=5):
     config = recipe.config
     model = rl.training.compile_model(rl.training.build(recipe.build_model, config), config, steps)
     clock = _BatchClock()
-    model.fit(memory.take(2), epochs=1, verbose=0)  # traces the training step
+    model.fit(memory.take(2), epochs=1, verbose=0, shuffle=False)  # traces the training step
 
     def rate(dataset):
-        model.fit(dataset, epochs=1, verbose=0, callbacks=[clock])
+        model.fit(dataset, epochs=1, verbose=0, callbacks=[clock], shuffle=False)
         times = clock.times[skip:]
         return (len(times) - 1) * recipe.batch_size / (times[-1] - times[0])
 
