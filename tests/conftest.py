@@ -14,4 +14,3 @@ def _fresh_keras_state():
     keras.backend.clear_session(free_memory=False)
     keras.utils.set_random_seed(0)
     yield
-
