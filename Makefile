@@ -23,7 +23,7 @@ notebooks: setup
 TEST_BUILD := $(CURDIR)/build/test-run
 test: setup lint
 	rm -rf $(TEST_BUILD)
-	RESNET_FAST=1 RESNET_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider --durations=25
+	RESNET_FAST=1 RESNET_BUILD_DIR=$(TEST_BUILD) $(BIN)/python -m pytest tests $(NOTEBOOKS) --nbval-lax --nbval-current-env -p no:cacheprovider --durations=25 -n 2 --dist loadfile
 
 ## plant-bugs: plant known bugs in a copy of the library; each must make the tests meant for it fail
 plant-bugs: setup

@@ -332,7 +332,9 @@ def _run(nb, cells: list[int], cwd: Path) -> dict[int, dict]:
     client = NotebookClient(
         run, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(cwd)}}
     )
-    client.execute(env={**os.environ, "RESNET_FAST": "1"})
+    # A folder of their own: the lessons may be running at the same time in another test worker.
+    build = Path(os.environ.get("RESNET_BUILD_DIR", ROOT / "build")) / "student-copies"
+    client.execute(env={**os.environ, "RESNET_FAST": "1", "RESNET_BUILD_DIR": str(build)})
     errors = {}
     for i, cell in zip(cells, run.cells):
         for output in cell.get("outputs", []):
