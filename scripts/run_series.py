@@ -34,7 +34,12 @@ def run(paths: list[Path]) -> int:
         print(f"running {path.name} ...", flush=True)
         nb = nbformat.read(path, as_version=4)
         client = NotebookClient(
-            nb, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            nb,
+            timeout=None,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
+            # errors only: ipykernel warns on every start that a local TCP kernel is unencrypted
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         try:
             client.execute()
