@@ -14,7 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import _validate
-from .training import read_checkpoint_state
+from .training import load_checkpoint, read_checkpoint_state
 
 #: The file beside a checkpoint that holds the mean and std its training inputs were normalised with.
 NORMALISATION_FILE = "normalisation.json"
@@ -67,7 +67,7 @@ class Session:
             state = read_checkpoint_state(folder)
             if state and state["finished"] and (folder / NORMALISATION_FILE).is_file():
                 stats = json.loads((folder / NORMALISATION_FILE).read_text())
-                model = keras.models.load_model(folder / state["checkpoint"], safe_mode=True)
+                model = load_checkpoint(folder, state)
                 print(f"loaded {model.name} from {folder.name} ({state['epoch']} epochs)")
                 return model, np.float32(stats["mean"]), np.float32(stats["std"])
         return None

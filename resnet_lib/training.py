@@ -247,6 +247,14 @@ def _start_or_check_config(directory: Path, config: TrainConfig) -> None:
         )
 
 
+def load_checkpoint(directory, state):
+    """The model of ``state["checkpoint"]``; a finished ``ema_momentum`` run's gets the average."""
+    model = keras.models.load_model(Path(directory) / state["checkpoint"], safe_mode=True)
+    if state["finished"] and state["config"].get("ema_momentum"):
+        model.optimizer.finalize_variable_values(model.trainable_weights)
+    return model
+
+
 class EpochLog(keras.callbacks.Callback):
     """Adds ``learning_rate`` (the rate of the next step) and ``seconds`` (the epoch's wall time)
     to each epoch's logs, so that the history, TensorBoard and ``history.csv`` hold them."""
@@ -330,11 +338,9 @@ def train(
         if state is None or state["checkpoint"] is None:
             model = compile_model(build(build_model, config), config, steps)
         else:
-            model = keras.models.load_model(checkpoint_dir / state["checkpoint"], safe_mode=True)
+            model = load_checkpoint(checkpoint_dir, state)
     initial_epoch = state["epoch"] if state is not None else 0
     if state is not None and state["finished"]:
-        if config.ema_momentum:  # the checkpoint was saved before fit swapped in the averaged weights
-            model.optimizer.finalize_variable_values(model.trainable_weights)
         seconds = sum(state["history"]["seconds"])
         print(f"Loaded the finished run from {checkpoint_dir}: {initial_epoch} epochs, {seconds:.0f} s.")
         return TrainResult(model, state["history"], initial_epoch, seconds)
