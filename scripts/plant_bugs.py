@@ -49,8 +49,8 @@ PLANTS = (
     Plant(
         "resume-loses-momentum",
         "resnet_lib/training.py",
-        '            model = keras.models.load_model(checkpoint_dir / state["checkpoint"], safe_mode=True)\n',
-        '            model = keras.models.load_model(checkpoint_dir / state["checkpoint"], safe_mode=True)\n'
+        "            model = load_checkpoint(checkpoint_dir, state)\n",
+        "            model = load_checkpoint(checkpoint_dir, state)\n"
         "            step = int(model.optimizer.iterations)\n"
         "            model = compile_model(model, config, steps)\n"
         "            model.optimizer.build(model.trainable_variables)\n"
