@@ -3,7 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup system notebooks test plant-bugs bench lint format lab clean
+.PHONY: setup system notebooks test plant-bugs bench lint format lab lab-instructor clean
+WORK ?= work
 
 ## setup: the virtual environment (.venv) with the pinned requirements, and the Debian packages
 setup: system $(VENV)/.installed
@@ -43,10 +44,16 @@ format:
 	$(BIN)/ruff check --fix resnet_lib tests scripts notebooks benchmarks
 	$(BIN)/python scripts/tidy_notebooks.py
 
-## lab: open the series in JupyterLab
-lab: setup
+## lab: open your working copies (work/, made once from the lessons: exercises as stubs, each
+## solution collapsed below it) in JupyterLab. An existing copy is never replaced.
+lab: student
+	$(BIN)/jupyter lab $(WORK)/
+
+## lab-instructor: open the full lessons (notebooks/) in JupyterLab
+lab-instructor: setup
 	$(BIN)/jupyter lab notebooks/
 
+## clean: delete build/ (outputs, checkpoints, decks); never your working copies in work/
 clean:
 	rm -rf build
 
@@ -61,9 +68,10 @@ nav: setup
 images: setup
 	$(BIN)/python scripts/make_images.py
 
-## student: student copies, each solution replaced by a stub that raises NotImplementedError -> build/student/
+## student: your working copies -> work/ (each solution a stub, the solution collapsed below it);
+## a copy already there is kept, and a lesson changed since is written beside it as NN_name.new-<hash>.ipynb
 student: setup
-	$(BIN)/python scripts/student.py
+	$(BIN)/python scripts/student.py --out $(WORK)
 
 ## slides: a reveal.js deck per lesson -> build/slides/ (open build/slides/index.html; works offline)
 slides: setup

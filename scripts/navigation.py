@@ -97,13 +97,18 @@ TEACHING = """\
   decks are built from the executed notebooks when `make notebooks` has run (so figures show) and
   carry their own copy of reveal.js, so they work without the internet. Arrow keys move, `Esc`
   shows the overview.
-- To present live with the code running, open a lesson in JupyterLab (`make lab`) and press
+- To present live with the code running, open a lesson in JupyterLab (`make lab-instructor`) and press
   `Alt+R`, or click the RISE button in the notebook toolbar to open the slideshow in its own tab:
   jupyterlab-rise (installed by `make setup`) shows the same slides, and `Shift+Enter` runs a
   cell on its slide. The slide layout lives in each cell's slide type, assigned by
   `scripts/slides.py` (`make format`), so edit the lesson, not the slide metadata.
-- `make student` writes student copies to `build/student/`: each exercise's solution is replaced
-  by `raise NotImplementedError`, and its check then says the function is not written yet."""
+- **Your working copies.** `make lab` makes them once in `work/` (git-ignored) and opens them:
+  each exercise is a stub that raises `NotImplementedError` (its check then says the function is
+  not written yet), with its solution right below in a collapsed block, so you try first. No
+  command ever replaces or deletes a file in `work/` (not `make lab`, `make student` or
+  `make clean`): when a `git pull` changes a lesson, its new version is written beside yours as
+  `NN_name.new-<hash>.ipynb` and the command says so. `make lab-instructor` opens the full
+  lessons in `notebooks/`."""
 
 
 def image_path(lesson: Lesson) -> Path:

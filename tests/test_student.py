@@ -22,6 +22,8 @@ import builtins
 import copy
 import os
 import re
+import shutil
+import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -97,10 +99,96 @@ def test_student_copy_keeps_every_cell_and_strips_outputs(tmp_path):
     check = nbformat.v4.new_code_cell("check(double)")
     nb.cells = [nbformat.v4.new_markdown_cell("# 01 · T"), code, check]
     stubbed = student.student_version(nb)
-    assert [c.cell_type for c in stubbed.cells] == ["markdown", "code", "code"]
+    assert [c.cell_type for c in stubbed.cells] == ["markdown", "code", "markdown", "code"]
     assert stubbed.cells[1].outputs == [] and stubbed.cells[1].execution_count is None
-    assert "NotImplementedError" in stubbed.cells[1].source and stubbed.cells[2].source == "check(double)"
+    assert "NotImplementedError" in stubbed.cells[1].source and stubbed.cells[3].source == "check(double)"
+    solution = stubbed.cells[2].source
+    assert solution.startswith("<details>\n<summary>") and solution.endswith("</details>")
+    assert "    y = 2 * x\n    return y" in solution and BEGIN_SOLUTION not in solution
     assert "2 * x" in nb.cells[1].source, "the instructor notebook must not change"
+    assert [c.cell_type for c in student.student_version(nb, solutions=False).cells] == [
+        "markdown",
+        "code",
+        "code",
+    ]
+
+
+def test_a_written_answer_is_collapsed_below_its_prompt():
+    cell = nbformat.v4.new_markdown_cell(f"Why?\n\n{BEGIN_SOLUTION}\nBecause.\n{END_SOLUTION}\n")
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    prompt, answer = student.student_version(nb).cells
+    assert prompt.source == f"Why?\n\n{student.MARKDOWN_PROMPT}\n"
+    assert "Because." in answer.source and "Why?" not in answer.source and "<details>" in answer.source
+
+
+# ---------------------------------------------------------------- working copies are never lost
+
+
+def _edit(path: Path, text: str) -> None:
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(text))
+    nbformat.write(nb, path)
+
+
+def test_working_copies_survive_rebuilds_and_a_changed_lesson(tmp_path):
+    lessons_dir, work = tmp_path / "notebooks", tmp_path / "work"
+    lessons_dir.mkdir()
+    for lesson in LESSONS:
+        (lessons_dir / lesson.path.name).write_bytes(lesson.path.read_bytes())
+    name = LESSONS[1].path.name
+    assert all(written is not None for _, written, _ in student.build(lessons_dir, work))
+    _edit(work / name, "my_answer = 42  # the student's own work")
+    mine = (work / name).read_bytes()
+
+    assert all(written is None for _, written, _ in student.build(lessons_dir, work)), (
+        "a rebuild wrote a file"
+    )
+    assert (work / name).read_bytes() == mine
+
+    lesson = nbformat.read(lessons_dir / name, as_version=4)  # a git pull changes the lesson
+    next(c for c in lesson.cells if c.cell_type == "code").source += "\n# changed upstream"
+    nbformat.write(lesson, lessons_dir / name)
+    results = {
+        lsn.path.name: (written, message) for lsn, written, message in student.build(lessons_dir, work)
+    }
+    written, message = results[name]
+    assert (work / name).read_bytes() == mine, "the student's copy was replaced"
+    assert (
+        written is not None and written.parent == work and written.name.startswith(f"{Path(name).stem}.new-")
+    )
+    assert "kept, with your edits" in message and str(written) in message
+    assert "# changed upstream" in written.read_text()
+    assert all(w is None for n, (w, _) in results.items() if n != name)
+
+    (work / "notes.ipynb").write_text("not even a notebook")  # a file of the student's own
+    again = {lsn.path.name: w for lsn, w, _ in student.build(lessons_dir, work)}
+    assert set(again.values()) == {None}, "the new version is written once"
+    assert sorted(p.name for p in work.iterdir()) == sorted(
+        [lsn.path.name for lsn in LESSONS] + [written.name, "notes.ipynb"]
+    )
+
+
+def test_make_student_lab_and_clean_never_touch_an_edited_copy(tmp_path):
+    """The real Makefile, in a copy of the project: ``make student``, ``make clean`` and again."""
+    project = tmp_path / "project"
+    for part in ("Makefile", "requirements.txt", "pyproject.toml"):
+        project.mkdir(exist_ok=True)
+        shutil.copy2(ROOT / part, project / part)
+    for folder in ("scripts", "notebooks"):
+        shutil.copytree(ROOT / folder, project / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    (project / ".venv").symlink_to(ROOT / ".venv")
+    make = ["make", "-s", "-C", str(project)]
+    subprocess.run([*make, "student"], check=True, capture_output=True, text=True)
+    copy_path = project / "work" / LESSONS[0].path.name
+    _edit(copy_path, "my_answer = 42")
+    mine = copy_path.read_bytes()
+    (project / "build" / "notebooks").mkdir(parents=True)
+    done = subprocess.run([*make, "clean", "student"], check=True, capture_output=True, text=True)
+    assert not (project / "build").exists(), "make clean should still delete build/"
+    assert copy_path.read_bytes() == mine, f"make clean student replaced the student's copy:\n{done.stdout}"
+    assert "kept" in done.stdout
+    lab = subprocess.run([*make, "-n", "lab"], check=True, capture_output=True, text=True).stdout
+    assert "jupyter lab work/" in lab and "rm " not in lab
 
 
 @pytest.mark.parametrize("lesson", LESSONS, ids=lambda lsn: lsn.path.stem)
