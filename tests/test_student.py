@@ -458,7 +458,8 @@ def _prepare(lesson: Lesson):
     if not exercises:
         return None
     checks = {c for _, found in exercises for c in found}
-    nb = student.student_version(lesson.nb, solutions=False)  # cell numbers as in the lesson
+    # Without the collapsed solutions (markdown: nothing to run), so cell numbers match the lesson's.
+    nb = student.student_version(lesson.nb, solutions=False)
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
     return nb, checks, code, needed_cells(nb, min(i for i, _ in exercises))
 
