@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 
-.PHONY: setup system notebooks test plant-bugs bench lint format lab lab-instructor clean
+.PHONY: setup system notebooks publish test plant-bugs bench lint format lab lab-instructor clean
 WORK ?= work
 
 ## setup: the virtual environment (.venv) with the pinned requirements, and the Debian packages
@@ -18,6 +18,13 @@ system:
 ## notebooks: run the whole series headlessly -> build/notebooks/*.ipynb and build/html/*.html
 notebooks: setup
 	$(BIN)/python scripts/run_series.py
+
+## publish: run the lessons in full mode and store their outputs (and the README's pictures) in
+## notebooks/, so a reader sees every result without running anything. LESSONS=notebooks/05_*.ipynb
+## reruns only those; the stale-output test (tests/test_published.py) says which need it.
+LESSONS ?=
+publish: setup
+	$(BIN)/python scripts/publish.py $(LESSONS)
 
 ## test: lint, unit tests (tests/) and every notebook under nbval, in fast mode. The lessons write
 ## into a fresh build/test-run/, so a test run trains from scratch and never touches build/checkpoints.

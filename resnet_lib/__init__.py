@@ -46,7 +46,7 @@ from .data import (
     random_crop_flip,
     subset,
 )
-from .graph import plot_model_graph
+from .graph import plot_diagram, plot_model_graph
 from .models import (
     IMAGENET_STAGES,
     cifar_resnet,

@@ -87,3 +87,55 @@ def plot_model_graph(model, path, *, show_shapes=True, show_layer_names=True, ra
     text_path = path.with_suffix(".txt")
     text_path.write_text(text + "\n")
     return ModelGraph(text_path, fallback=True, text=text)
+
+
+def plot_diagram(chains, path, *, skips=(), rankdir="LR", dpi=96):
+    """Draw block diagrams with Graphviz into ``path`` (PNG): one box per step, ``"+"`` as an addition.
+
+    ``chains`` maps a title to its steps in order, e.g. ``{"plain block": ["x", "conv 3x3", ...]}``;
+    ``skips`` are ``(title, from step, to step, label)`` arrows that jump ahead (the shortcuts).
+    Without Graphviz, prints how to install it and writes the diagram as text next to ``path``.
+    """
+    for title, a, b, _ in skips:
+        if title not in chains or not 0 <= a < b < len(chains[title]):
+            raise ValueError(
+                f"skip ({title!r}, {a}, {b}) must name a chain and two of its steps, first to last"
+            )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"{title}: " + " -> ".join(steps).replace("\n", " ") for title, steps in chains.items()]
+    lines += [f"{title}: {chains[title][a]} -> {chains[title][b]} ({label})" for title, a, b, label in skips]
+    if graphviz_available():
+        import pydot
+
+        graph = pydot.Dot(
+            graph_type="digraph", rankdir=rankdir, dpi=dpi, bgcolor="white", fontname="Helvetica"
+        )
+        graph.set_node_defaults(
+            shape="box", style="rounded,filled", fillcolor="#e8eef8", fontname="Helvetica"
+        )
+        graph.set_edge_defaults(fontname="Helvetica", fontsize="11")
+        for c, (title, steps) in reversed(list(enumerate(chains.items()))):  # Graphviz stacks them upwards
+            cluster = pydot.Cluster(f"c{c}", label=_quoted(title), color="#b0b0b0", style="rounded")
+            for s, step in enumerate(steps):
+                look = {"shape": "circle", "fillcolor": "#fbe3c0"} if step == "+" else {}
+                cluster.add_node(pydot.Node(f"n{c}_{s}", label=_quoted(step), **look))
+                if s:
+                    cluster.add_edge(pydot.Edge(f"n{c}_{s - 1}", f"n{c}_{s}"))
+            graph.add_subgraph(cluster)
+        titles = list(chains)
+        for title, a, b, label in skips:
+            c = titles.index(title)
+            graph.add_edge(pydot.Edge(f"n{c}_{a}", f"n{c}_{b}", xlabel=_quoted(label), color="#c0392b"))
+        graph.write_png(str(path))
+        if path.is_file() and path.stat().st_size > 0:
+            return ModelGraph(path, fallback=False)
+    print(GRAPHVIZ_INSTALL)
+    text_path = path.with_suffix(".txt")
+    text_path.write_text("\n".join(lines) + "\n")
+    return ModelGraph(text_path, fallback=True, text="\n".join(lines))
+
+
+def _quoted(text):
+    """``text`` as a DOT string: quotes escaped, line breaks as Graphviz's ``\\n``."""
+    return '"' + text.replace('"', '\\"').replace("\n", "\\n") + '"'

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import _validate
+from ._paths import PROJECT_ROOT, shown_path
 from .training import load_checkpoint, read_checkpoint_state
 
 #: The file beside a checkpoint that holds the mean and std its training inputs were normalised with.
@@ -21,8 +22,6 @@ NORMALISATION_FILE = "normalisation.json"
 
 #: Set to 1 for fast mode (small data, few epochs), 0 for full mode. Unset: fast when CI is set.
 FAST_ENV = "RESNET_FAST"
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def fast_mode() -> bool:
@@ -74,8 +73,7 @@ class Session:
 
     def __str__(self):
         mode = "FAST (small data, few epochs)" if self.fast else "FULL"
-        where = self.build.relative_to(self.root) if self.build.is_relative_to(self.root) else self.build.name
-        return f"resnet_lib session: mode={mode}, seed={self.seed}, outputs under {where}/"
+        return f"resnet_lib session: mode={mode}, seed={self.seed}, outputs under {shown_path(self.build)}/"
 
 
 def save_normalisation(folder, mean, std) -> None:

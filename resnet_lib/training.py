@@ -6,9 +6,8 @@ the checkpoint folder, ``ModelCheckpoint`` saves the whole model after every epo
 (``epoch-0001.keras``, ...), and then ``CSVLogger`` appends the epoch's metrics to
 ``history.csv``; ``config.json`` holds the run's ``TrainConfig``. The rows of ``history.csv``
 are the record of complete checkpoints: a model file that was half-written when training
-stopped has no row, so it is never loaded. Called again with the same folder, ``train``
-carries on after the last complete epoch (weights, optimizer state, epoch number, history),
-or loads the model when the run had finished.
+stopped has no row, so it is never loaded. Called again with the same folder, ``train`` carries
+on after the last complete epoch (weights, optimizer state, epoch, history) or loads a finished run.
 """
 
 from __future__ import annotations
@@ -27,6 +26,7 @@ import tensorflow as tf
 from keras import ops
 
 from . import _validate, data
+from ._paths import shown_path
 
 CONFIG_FILE = "config.json"
 HISTORY_FILE = "history.csv"
@@ -330,7 +330,7 @@ def train(
     strategy = strategy or tf.distribute.get_strategy()
     state = None
     if checkpoint_dir is not None:
-        checkpoint_dir = Path(checkpoint_dir)
+        checkpoint_dir, shown = Path(checkpoint_dir), shown_path(checkpoint_dir)
         _start_or_check_config(checkpoint_dir, config)
         state = read_checkpoint_state(checkpoint_dir)
 
@@ -342,10 +342,10 @@ def train(
     initial_epoch = state["epoch"] if state is not None else 0
     if state is not None and state["finished"]:
         seconds = sum(state["history"]["seconds"])
-        print(f"Loaded the finished run from {checkpoint_dir}: {initial_epoch} epochs, {seconds:.0f} s.")
+        print(f"Loaded the finished run from {shown}: {initial_epoch} epochs, {seconds:.0f} s.")
         return TrainResult(model, state["history"], initial_epoch, seconds)
     if initial_epoch:
-        print(f"Resuming from the checkpoint of epoch {initial_epoch} in {checkpoint_dir}.")
+        print(f"Resuming from the checkpoint of epoch {initial_epoch} in {shown}.")
 
     all_callbacks = [EpochLog()]
     if log_dir is not None:
@@ -370,7 +370,7 @@ def train(
         if checkpoint_dir is not None:
             done = read_checkpoint_state(checkpoint_dir)["epoch"]
             where = f"epoch {done}" if done else "the start"
-            print(f"Interrupted. Run the same call again to resume from {where} ({checkpoint_dir}).")
+            print(f"Interrupted. Run the same call again to resume from {where} ({shown}).")
         raise
     if checkpoint_dir is not None:
         history = read_history(checkpoint_dir / HISTORY_FILE)

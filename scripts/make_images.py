@@ -1,11 +1,12 @@
 """The README's picture of each lesson: ``images/NN_name.png``.
 
-The picture is a figure the lesson itself draws, taken from its executed copy in
-build/notebooks/ (``make notebooks`` writes them): the image output of the cell tagged
-``lesson-image`` if there is one, else the first figure of ordinary shape (width 0.5 to 3.2
-times the height: a row of sample images or a tall model graph makes a poor thumbnail), else
-the first. A lesson with no executed copy keeps the picture it has; one that has neither gets a
-title card, so the README always renders. Pictures are scaled to at most 640 pixels wide. Usage:
+The picture is a figure the lesson itself draws, taken from its published outputs in notebooks/
+(``make publish``) or else from its executed copy in build/notebooks/ (``make notebooks``): the
+image output of the cell tagged ``lesson-image`` if there is one, else the first figure of
+ordinary shape (width 0.5 to 3.2 times the height: a row of sample images or a tall model graph
+makes a poor thumbnail), else the first. A lesson with neither keeps the picture it has; one
+with no picture gets a title card, so the README always renders. Pictures are scaled to at most
+640 pixels wide. Usage:
 
     python scripts/make_images.py [notebooks/NN_name.ipynb ...]
 """
@@ -19,6 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import hygiene  # noqa: E402
 from nbtools import NOTEBOOKS, ROOT, Lesson, read, same_cells  # noqa: E402
 
 IMAGES = ROOT / "images"
@@ -80,10 +82,13 @@ def make_image(path: Path, images: Path = IMAGES, executed: Path = EXECUTED) -> 
     lesson = Lesson.load(path)
     target = Path(images) / f"{path.stem}.png"
     run = Path(executed) / path.name
-    ran = read(run) if run.exists() else None
+    if hygiene.record(lesson.nb) is not None:
+        ran, where = lesson.nb, f"its published outputs in notebooks/{path.name}"
+    else:
+        ran, where = (read(run), f"a figure in build/notebooks/{run.name}") if run.exists() else (None, "")
     png = key_figure(ran) if ran is not None else None
     if png is not None:
-        origin = f"a figure in build/notebooks/{run.name}"
+        origin = where
         if not same_cells(ran, lesson.nb):
             origin += " (older than the lesson: `make notebooks` then `make images` to refresh)"
     elif target.exists():

@@ -94,7 +94,7 @@ TEACHING = """\
 
 - `make slides` writes a reveal.js deck per lesson to `build/slides/` (open `build/slides/index.html`):
   a title slide, a slide per section, each explanation with its code, each figure full size. The
-  decks are built from the executed notebooks when `make notebooks` has run (so figures show) and
+  decks show the lessons' stored full-mode outputs (or a newer `make notebooks` run's) and
   carry their own copy of reveal.js, so they work without the internet. Arrow keys move, `Esc`
   shows the overview.
 - To present live with the code running, open a lesson in JupyterLab (`make lab-instructor`) and press

@@ -24,6 +24,29 @@ BUDGETS = {"01": 360, "02": 30, "03": 30, "04": 120, "05": 540, "06": 300, "07":
 
 
 def run(paths: list[Path]) -> int:
+    """Run ``paths`` in order and print the times; returns 1 when any lesson failed."""
+    failures, seconds = execute(paths)
+    report(seconds)
+    if failures:
+        print(f"{len(failures)} notebook(s) failed: {', '.join(failures)}")
+        return 1
+    print(f"all {len(paths)} notebooks ran; open build/html/ in a browser or build/notebooks/ in JupyterLab")
+    return 0
+
+
+def report(seconds: dict[str, float]) -> None:
+    """Print each lesson's time against its full-mode budget."""
+    print("\nlesson                                   seconds   full-mode budget")
+    for name, took in seconds.items():
+        budget = BUDGETS.get(name[:2])
+        over = "  OVER" if budget and took > budget else ""
+        print(f"  {name:38s} {took:7.0f}   {budget or '-':>6}{over}")
+    print(f"  {'all':38s} {sum(seconds.values()):7.0f}   {sum(BUDGETS.values()):>6}")
+
+
+def execute(paths: list[Path]) -> tuple[list[str], dict[str, float]]:
+    """Execute each lesson into build/notebooks/ and build/html/; returns the failed names and the
+    seconds each lesson took."""
     out_nb = ROOT / "build" / "notebooks"
     out_html = ROOT / "build" / "html"
     out_nb.mkdir(parents=True, exist_ok=True)
@@ -51,17 +74,7 @@ def run(paths: list[Path]) -> int:
         (out_html / path.with_suffix(".html").name).write_text(body, encoding="utf-8")
         seconds[path.name] = time.perf_counter() - start
         print(f"  done in {seconds[path.name]:.0f} s -> build/notebooks/{path.name}", flush=True)
-    print("\nlesson                                   seconds   full-mode budget")
-    for name, took in seconds.items():
-        budget = BUDGETS.get(name[:2])
-        over = "  OVER" if budget and took > budget else ""
-        print(f"  {name:38s} {took:7.0f}   {budget or '-':>6}{over}")
-    print(f"  {'all':38s} {sum(seconds.values()):7.0f}   {sum(BUDGETS.values()):>6}")
-    if failures:
-        print(f"{len(failures)} notebook(s) failed: {', '.join(failures)}")
-        return 1
-    print(f"all {len(paths)} notebooks ran; open build/html/ in a browser or build/notebooks/ in JupyterLab")
-    return 0
+    return failures, seconds
 
 
 if __name__ == "__main__":

@@ -40,6 +40,29 @@ def test_model_graph_falls_back_to_text_without_dot(tmp_path, monkeypatch, capsy
     assert "Graphviz is not installed" in graph._repr_html_()
 
 
+CHAINS = {"plain": ["x", "conv", "H(x)"], 'residual "block"': ["x", "conv 3x3\nstride 1", "+", "out"]}
+
+
+def test_diagram_with_graphviz(tmp_path):
+    require(graph_module.graphviz_available(), "Graphviz's dot is not installed (make setup installs it)")
+    graph = rl.plot_diagram(CHAINS, tmp_path / "d.png", skips=[('residual "block"', 0, 2, "shortcut")])
+    assert not graph.fallback
+    _png_ok(graph.path)
+
+
+def test_diagram_falls_back_to_text_and_rejects_a_bad_skip(tmp_path, monkeypatch, capsys):
+    with pytest.raises(ValueError, match="must name a chain"):
+        rl.plot_diagram(CHAINS, tmp_path / "d.png", skips=[("plain", 2, 0, "backwards")])
+    monkeypatch.setattr(graph_module.shutil, "which", lambda name: None)
+    graph = rl.plot_diagram(CHAINS, tmp_path / "d.png", skips=[('residual "block"', 0, 2, "shortcut")])
+    assert graph.fallback and "apt-get install graphviz" in capsys.readouterr().out
+    assert graph.path.read_text().splitlines() == [
+        "plain: x -> conv -> H(x)",
+        'residual "block": x -> conv 3x3 stride 1 -> + -> out',
+        'residual "block": x -> + (shortcut)',
+    ]
+
+
 def test_training_curves_one_and_many_runs(tmp_path):
     history = {"loss": [2.0, 1.0, 0.5], "val_loss": [2.1, 1.2, 0.9], "accuracy": [0.3, 0.6, 0.8]}
     fig = rl.plot_training_curves(history, path=tmp_path / "one.png")

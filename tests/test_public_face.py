@@ -77,8 +77,9 @@ def test_the_library_is_a_size_a_student_reads_in_one_sitting():
     checks = [p for p in MODULES if p.stem == "checks" or "checks" in p.relative_to(LIBRARY).parts[:-1]]
     rest = [p for p in MODULES if p not in checks]
     # 2,400: the speed work added the quiet TensorFlow import, the SGD fix, weight averaging,
-    # shifted test views and the reuse of lesson 05's network (about 100 lines) to the 2,300 before.
-    assert _lines(rest) <= 2400, f"resnet_lib without the checks has {_lines(rest)} lines (at most 2,400)"
+    # shifted test views and the reuse of lesson 05's network (about 100 lines) to the 2,300 before;
+    # 2,450: block diagrams drawn with Graphviz instead of ASCII art, and paths shown relative.
+    assert _lines(rest) <= 2450, f"resnet_lib without the checks has {_lines(rest)} lines (at most 2,450)"
     assert _lines(checks) <= 1050, f"the exercise checks have {_lines(checks)} lines (at most 1,050)"
     long = {str(p.relative_to(LIBRARY)): _lines([p]) for p in MODULES if _lines([p]) > 400}
     assert not long, f"modules over 400 lines: {long}"
