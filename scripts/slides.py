@@ -8,7 +8,16 @@ Slide metadata (``cell.metadata.slideshow.slide_type``) is assigned by rule, so 
 - an explanation that follows another explanation stays on its slide;
 - a code cell right after its explanation is a fragment (it appears on the next click, with
   its output); a code cell after another code cell gets its own sub-slide;
+- a markdown cell tagged ``notes`` holds the speaker notes of the slide above it (reveal.js shows
+  them in its speaker view, key S; RISE in its notes window, key T); in the notebook it reads as
+  ordinary text, so the lesson stays one continuous explanation;
+- a written answer (a markdown cell with nbgrader's solution markers) is speaker notes too, so the
+  audience answers before the presenter reads it out (the markers are not shown), and the cell
+  after it starts a sub-slide;
 - the navigation cells are skipped.
+
+A slide shows at most ``MAX_SLIDE_WORDS`` words of prose (its markdown, code fences and notes
+excluded): the rest of the explanation belongs in the slide's notes.
 
 JupyterLab reads the same metadata when presenting live with jupyterlab-rise. ``build`` renders
 each lesson with ``jupyter nbconvert --to slides`` settings, from the executed copy in
@@ -20,6 +29,7 @@ packages (pinned below), so the decks work offline. Usage:
     python scripts/slides.py                  # assign the slide metadata in notebooks/
     python scripts/slides.py --check          # exit 1 if any notebook's slide metadata is stale
     python scripts/slides.py build [NB ...]   # write build/slides/NN_name.slides.html and index.html
+    python scripts/slides.py words [NB ...]   # list the slides over MAX_SLIDE_WORDS; exit 1 if any
 """
 
 from __future__ import annotations
@@ -40,6 +50,8 @@ import nbformat
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from nbtools import (  # noqa: E402
+    BEGIN_SOLUTION,
+    END_SOLUTION,
     NOTEBOOKS,
     ROOT,
     Lesson,
@@ -93,7 +105,8 @@ LOCAL_URLS = {
     "mathjax_url": "vendor/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe",
 }
 
-#: Lecture look: figures fill the slide, code and text are readable from the back of the room.
+#: Lecture look: figures fill the slide, prose is large, and a long code cell or output scrolls
+#: inside its own box so the slide's prose always fits.
 DECK_CSS = """
 <style type="text/css">
 .reveal .slides { text-align: left; }
@@ -103,6 +116,9 @@ DECK_CSS = """
 }
 .reveal .jp-Cell.celltag_slide-figure .jp-OutputPrompt,
 .reveal .jp-Cell.celltag_slide-figure .jp-Collapser { display: none; }
+.reveal .jp-MarkdownCell .jp-RenderedMarkdown { font-size: 22px; line-height: 1.4; }
+.reveal .jp-Cell:not(.celltag_slide-figure) .jp-OutputArea-output,
+.reveal .jp-InputArea-editor { max-height: 300px; overflow: auto; }
 .reveal h1 { font-size: 2.0em; }
 .reveal h2 { font-size: 1.5em; }
 .reveal pre { box-shadow: none; }
@@ -110,6 +126,8 @@ DECK_CSS = """
 """
 
 FIGURE_TAG = "slide-figure"
+NOTES_TAG = "notes"
+MAX_SLIDE_WORDS = 70
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/svg+xml")
 
 
@@ -131,11 +149,16 @@ def slide_types(cells) -> list[str]:
         if is_nav_cell(cell):
             types.append("skip")
             continue
+        if _is_notes(cell):
+            types.append("notes")
+            if BEGIN_SOLUTION in cell.source.splitlines():
+                previous = "answer"  # what follows an exercise's answer is a new exercise
+            continue
         if cell.cell_type == "markdown":
             level = _heading_level(cell)
             if level in (1, 2):
                 kind = "slide"
-            elif level == 3 or previous == "code":
+            elif level == 3 or previous in ("code", "answer"):
                 kind = "subslide"
             else:
                 kind = "-"
@@ -147,6 +170,35 @@ def slide_types(cells) -> list[str]:
             previous = "code"
         types.append(kind)
     return types
+
+
+def _is_notes(cell) -> bool:
+    """A ``notes`` cell, or a written answer (the audience predicts; the presenter sees it in notes)."""
+    if cell.cell_type != "markdown":
+        return False
+    return NOTES_TAG in cell.metadata.get("tags", []) or BEGIN_SOLUTION in cell.source.splitlines()
+
+
+def prose_words(cell) -> int:
+    """Words of prose in a markdown cell: code fences, images, link targets and HTML tags left out."""
+    text = "\n".join(markdown_lines(cell))
+    text = re.sub(r"!\[[^\]]*\]\([^)]*\)|<[^>]+>", " ", text)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    return sum(1 for word in text.split() if re.search(r"\w", word))
+
+
+def slide_words(nb) -> list[tuple[str, int]]:
+    """``(first line, words of prose)`` for each slide and sub-slide of ``nb``, notes excluded."""
+    slides = []
+    for cell, kind in zip(nb.cells, slide_types(nb.cells)):
+        if kind in ("skip", "notes"):
+            continue
+        if kind in ("slide", "subslide") or not slides:
+            first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
+            slides.append([f"cell {nb.cells.index(cell)}: {first[:60]}", 0])
+        if cell.cell_type == "markdown":
+            slides[-1][1] += prose_words(cell)
+    return [tuple(slide) for slide in slides]
 
 
 #: Notebook metadata for presenting live with jupyterlab-rise: long cells scroll, no slide transition.
@@ -195,6 +247,10 @@ def for_deck(nb) -> nbformat.NotebookNode:
     cells = []
     for cell in nb.cells:
         if cell.cell_type != "code":
+            lines = cell.source.splitlines()
+            cell.source = "\n".join(
+                line for line in lines if line.strip() not in (BEGIN_SOLUTION, END_SOLUTION)
+            )
             cells.append(cell)
             continue
         outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
@@ -314,7 +370,7 @@ def build(paths: list[Path], out: Path = SLIDES, executed: Path = EXECUTED) -> l
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", choices=["assign", "build"], default="assign")
+    parser.add_argument("command", nargs="?", choices=["assign", "build", "words"], default="assign")
     parser.add_argument("notebooks", nargs="*", type=Path)
     parser.add_argument("--check", action="store_true", help="with assign: exit 1 when metadata is stale")
     parser.add_argument("--out", type=Path, default=SLIDES, help="with build: output folder")
@@ -323,6 +379,17 @@ def main(argv=None) -> int:
         paths = args.notebooks or [lsn.path for lsn in lessons(NOTEBOOKS)]
         build([p.resolve() for p in paths], args.out)
         return 0
+    if args.command == "words":
+        paths = args.notebooks or [lsn.path for lsn in lessons(NOTEBOOKS)]
+        long = [
+            (path.name, *slide)
+            for path in paths
+            for slide in slide_words(nbformat.read(path, as_version=4))
+            if slide[1] > MAX_SLIDE_WORDS
+        ]
+        for name, where, words in long:
+            print(f"{name} {where}: {words} words (at most {MAX_SLIDE_WORDS}; the rest goes in notes)")
+        return 1 if long else 0
     stale = []
     for lesson in lessons(NOTEBOOKS):
         with_slide_metadata(lesson.nb)

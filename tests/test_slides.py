@@ -1,16 +1,22 @@
 """Slide decks (scripts/slides.py): every lesson builds into a reveal.js deck that shows real slides offline.
 
-Each deck is built from its source notebook into a temporary folder, with reveal.js copied
-from its npm package. Headless Chromium then takes a screenshot of the first slide and of the
-second: both must carry ink (not a blank page), and they must differ, which they only do when
-reveal.js has loaded and lays the lesson out as slides (without it the page is one long
-document and the two screenshots are the same). Needs Debian's chromium (``make system``
-installs it) and npm for the first download of reveal.js; without them these tests skip, and fail
-where ``CI`` is set (tests/prerequisites.py).
+Each deck is built from its source notebook (with its published outputs) into a temporary
+folder, with reveal.js copied from its npm package. Headless Chromium then takes a screenshot of
+the first slide and of the second: both must carry ink (not a blank page), and they must differ,
+which they only do when reveal.js has loaded and lays the lesson out as slides (without it the
+page is one long document and the two screenshots are the same). Then it walks every slide of
+every deck at 1280x720 with tests/slide_walker.js: no slide's prose may run off the slide (code
+and outputs scroll inside their own boxes), no image may be broken and no slide blank. Each
+slide's prose is also counted: at most ``slides.MAX_SLIDE_WORDS`` words, the rest in notes.
+Needs Debian's chromium (``make system`` installs it) and npm for the first download of
+reveal.js; without them these tests skip, and fail where ``CI`` is set (tests/prerequisites.py).
 """
 
 from __future__ import annotations
 
+import html as html_module
+import json
+import re
 import shutil
 import subprocess
 import sys
@@ -43,6 +49,7 @@ CHROMIUM_FLAGS = [
     "--virtual-time-budget=3000",
     "--window-size=1280,800",
 ]
+WALKER = Path(__file__).with_name("slide_walker.js")
 
 
 def test_a_figure_gets_a_full_size_subslide_and_stderr_is_dropped():
@@ -125,3 +132,90 @@ def test_deck_renders_its_first_slides(decks, path, tmp_path):
     assert difference > 0.001, (
         f"{deck.name}: the title slide and the second slide look the same: reveal.js did not lay out slides"
     )
+
+
+def walk(deck: Path) -> dict:
+    """What tests/slide_walker.js finds in ``deck`` at 1280x720: slides checked, overflow, broken, blank."""
+    html = deck.read_text(encoding="utf-8")
+    walked = deck.with_name(deck.stem + ".walk.html")
+    walked.write_text(html.replace("</html>", f"<script>\n{WALKER.read_text()}\n</script>\n</html>"))
+    flags = [f for f in CHROMIUM_FLAGS if not f.startswith(("--window-size", "--virtual-time"))]
+    with tempfile.TemporaryDirectory() as profile:
+        result = subprocess.run(
+            [
+                CHROMIUM,
+                *flags,
+                "--window-size=1280,720",
+                "--virtual-time-budget=20000",
+                f"--user-data-dir={profile}",
+                "--dump-dom",
+                walked.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    found = re.findall(r'<pre id="slide-check">(\{.*?\})</pre>', result.stdout, re.S)
+    assert found, f"the slide walker reported nothing for {deck.name}: {result.stderr[-2000:]}"
+    return json.loads(html_module.unescape(found[-1]))
+
+
+def test_the_walker_catches_overflowing_prose_broken_images_and_blank_slides(tmp_path):
+    require(CHROMIUM is not None, "Debian's chromium is not installed (make system installs it)")
+    require(slides.vendor(tmp_path), "reveal.js could not be copied into the decks (npm is missing)")
+    essay = " ".join(["A sentence of ten words that runs on and on."] * 60)
+    cells = [
+        nbformat.v4.new_markdown_cell("# 01 · A lesson"),
+        nbformat.v4.new_markdown_cell("## 1. Too long\n\n" + essay),
+        nbformat.v4.new_markdown_cell('## 2. A picture\n\n<img src="missing.png" alt="gone">'),
+        nbformat.v4.new_markdown_cell("## 3. Fine\n\nShort."),
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_code_cell(""),
+    ]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), tmp_path / "01_a.ipynb")
+    report = walk(
+        slides.build_deck(tmp_path / "01_a.ipynb", tmp_path, local=True, executed=tmp_path / "none")
+    )
+    assert report["slides"] == 5, report  # the title, three sections, the empty cell
+    assert [o.split(" ")[0] for o in report["overflow"]] == ["2.1"], report
+    assert [b.split(" ")[0] for b in report["broken"]] == ["3.1"], report
+    assert [b.split(" ")[0] for b in report["blank"]] == ["4.2"], report
+
+
+def test_every_slide_fits_at_1280x720(decks, capsys):
+    require(CHROMIUM is not None, "Debian's chromium is not installed (make system installs it)")
+    problems, checked = [], 0
+    for name, deck in decks.items():
+        report = walk(deck)
+        checked += report["slides"]
+        problems += [f"{name} slide {o}: prose runs off the slide" for o in report["overflow"]]
+        problems += [f"{name} slide {b}: broken image" for b in report["broken"]]
+        problems += [f"{name} slide {b}: blank" for b in report["blank"]]
+    with capsys.disabled():
+        print(f"\nslide walk: {checked} slides in {len(decks)} decks checked at 1280x720")
+    assert checked > 10 * len(decks), f"only {checked} slides walked"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", PATHS, ids=lambda p: p.stem)
+def test_every_slide_shows_at_most_70_words_of_prose(path):
+    long = [s for s in slides.slide_words(nbformat.read(path, as_version=4)) if s[1] > slides.MAX_SLIDE_WORDS]
+    assert not long, (
+        f"{path.name}: slides over {slides.MAX_SLIDE_WORDS} words (move the rest to a `notes` cell): "
+        + ("; ".join(f"{where} ({words})" for where, words in long))
+    )
+
+
+def test_notes_cells_become_speaker_notes_and_leave_the_layout_alone():
+    notes = nbformat.v4.new_markdown_cell("The long story.", metadata={"tags": [slides.NOTES_TAG]})
+    cells = [
+        nbformat.v4.new_markdown_cell("## 1. A point"),
+        notes,
+        nbformat.v4.new_code_cell("x = 1"),
+        nbformat.v4.new_markdown_cell("What x shows."),
+    ]
+    assert slides.slide_types(cells) == ["slide", "notes", "fragment", "subslide"]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    assert slides.slide_words(nb) == [("cell 0: ## 1. A point", 3), ("cell 3: What x shows.", 3)]
+    body, _ = slides.exporter(local=False).from_notebook_node(slides.for_deck(nb))
+    assert '<aside class="notes">' in body and "The long story." in body
