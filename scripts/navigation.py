@@ -93,10 +93,11 @@ TEACHING = """\
 **Slides, student copies and presenting live.**
 
 - `make slides` writes a reveal.js deck per lesson to `build/slides/` (open `build/slides/index.html`):
-  a title slide, a slide per section, each explanation with its code, each figure full size. The
-  decks show the lessons' stored full-mode outputs (or a newer `make notebooks` run's) and
-  carry their own copy of reveal.js, so they work without the internet. Arrow keys move, `Esc`
-  shows the overview.
+  a title slide, a slide per section, each explanation with its code, each figure full size. A
+  slide shows a short lead (at most 70 words); the full explanation and the exercises' answers are
+  its speaker notes (press `S` for the speaker view). The decks show the lessons' stored full-mode
+  outputs (or a newer `make notebooks` run's) and carry their own copy of reveal.js, so they work
+  without the internet. Arrow keys move, `Esc` shows the overview.
 - To present live with the code running, open a lesson in JupyterLab (`make lab-instructor`) and press
   `Alt+R`, or click the RISE button in the notebook toolbar to open the slideshow in its own tab:
   jupyterlab-rise (installed by `make setup`) shows the same slides, and `Shift+Enter` runs a
