@@ -9,7 +9,7 @@ Slide metadata (``cell.metadata.slideshow.slide_type``) is assigned by rule, so 
 - a code cell right after its explanation is a fragment (it appears on the next click, with
   its output); a code cell after another code cell gets its own sub-slide;
 - a markdown cell tagged ``notes`` holds the speaker notes of the slide above it (reveal.js shows
-  them in its speaker view, key S; RISE in its notes window, key T); in the notebook it reads as
+  them in its speaker view, key S; RISE leaves them off its slides); in the notebook it reads as
   ordinary text, so the lesson stays one continuous explanation;
 - a written answer (a markdown cell with nbgrader's solution markers) is speaker notes too, so the
   audience answers before the presenter reads it out (the markers are not shown), and the cell

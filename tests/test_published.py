@@ -162,3 +162,16 @@ def test_make_format_keeps_the_published_outputs():
         on_disk = nbformat.read(lesson_.path, as_version=4)
         if hygiene.record(on_disk):
             assert hygiene.outputs_hash(lesson_.nb) == hygiene.outputs_hash(on_disk), lesson_.path.name
+
+
+def test_nbval_compares_no_stored_output():
+    """The stored outputs come from full mode; `make test` runs fast mode, so nbval must not compare them."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--nbval-lax" in makefile, "make test must run nbval with --nbval-lax"
+    marked = [
+        f"{path.name} cell {i}"
+        for path in notebook_paths()
+        for i, cell in enumerate(nbformat.read(path, as_version=4).cells)
+        if "NBVAL_CHECK_OUTPUT" in cell.source or "nbval-check-output" in cell.metadata.get("tags", [])
+    ]
+    assert not marked, f"cells whose full-mode output nbval would compare in fast mode: {marked}"
