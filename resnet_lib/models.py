@@ -15,6 +15,7 @@ import keras
 from keras import layers
 
 from . import _validate, blocks, data
+from ._paths import shown_path
 
 #: Blocks per stage (conv2..conv5) and block type for each ImageNet ResNet depth.
 IMAGENET_STAGES = {
@@ -60,7 +61,7 @@ def imagenet_weights_file(name, include_top=True) -> str:
         raise RuntimeError(
             f"Keras' ImageNet weights for {name} are downloaded once from {IMAGENET_WEIGHTS_URL + file}, "
             f"and that failed ({error}). Connect to the internet and try again, or copy the file {file} "
-            f"into {home / 'models'}."
+            f"into {shown_path(home / 'models')}."
         ) from error
 
 
