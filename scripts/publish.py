@@ -11,7 +11,12 @@ code cells changed since it ran is refused (run it again). On the way:
   for the lesson's author to silence at its source;
 - the project's own path is removed from outputs (``/path/to/checkout/build`` becomes ``build``),
   and an output that still names an absolute path, or an error, refuses the lesson;
+- streams are coalesced with nbconvert's CoalesceStreamsPreprocessor, so a progress bar keeps
+  only what a reader sees of it (each ``\r`` rewrite replaces the text before it);
 - a lesson file may not exceed 3 MB.
+
+The executed copies record the commit and date they ran from, so ``--merge-only`` stores them
+with the run's own record, not the checkout's.
 
 Then the README's pictures are taken from the published lessons (make_images.py). Usage:
 
@@ -33,6 +38,7 @@ import sys
 from pathlib import Path
 
 import nbformat
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -42,6 +48,8 @@ from nbtools import NOTEBOOKS, ROOT, is_nav_cell, notebook_paths, write_if_chang
 
 EXECUTED = ROOT / "build" / "notebooks"
 MAX_BYTES = 3 * 1024 * 1024
+#: Key, in an executed copy's metadata, of the run it came from (commit, date, seconds).
+RAN = "ran"
 #: An absolute path in an output: a POSIX path below a usual top folder, or a Windows drive.
 ABSOLUTE_PATH = re.compile(r"(?<![\w.])(/(home|root|tmp|work|Users|var|opt|mnt|srv|usr)/|[A-Za-z]:\\\\?\w)")
 #: How the Setup cell's session line names the mode (resnet_lib.session.Session.__str__).
@@ -122,6 +130,8 @@ def merged(ran, source, name: str = "lesson") -> tuple[nbformat.NotebookNode, li
                     raise Refused(f"{name}: cell {index} prints an absolute path ({line.strip()[:120]})")
             outputs.append(output)
         cell.outputs, cell.execution_count = outputs, executed.get("execution_count")
+        # one stream per name, and a progress bar's \r-rewritten states reduced to what a reader sees
+        CoalesceStreamsPreprocessor().preprocess_cell(cell, {}, index)
     return nb, dropped
 
 
@@ -140,14 +150,14 @@ def git_commit() -> str:
     return head + ("+modified" if changed else "")
 
 
-def with_record(nb, seconds: float | None = None, today: str | None = None):
+def with_record(nb, seconds: float | None = None, today: str | None = None, commit: str | None = None):
     """Record the published run in ``nb``'s metadata (in place) and return ``nb``."""
     versions = {pkg: importlib.metadata.version(pkg) for pkg in ("tensorflow", "keras")}
     entry = {
         "mode": "full",
         "date": today or datetime.date.today().isoformat(),
         **versions,
-        "commit": git_commit(),
+        "commit": commit or git_commit(),
         "code_hash": hygiene.code_hash(nb),
         "outputs_hash": hygiene.outputs_hash(nb),
     }
@@ -197,17 +207,22 @@ def publish(paths: list[Path], executed: Path = EXECUTED, seconds: dict | None =
             print(f"publish: {path.name}: no executed copy in {run.parent.relative_to(ROOT)}/")
             refused += 1
             continue
-        source = nbformat.read(path, as_version=4)
+        source, ran = nbformat.read(path, as_version=4), nbformat.read(run, as_version=4)
+        stamp = ran.metadata.get(hygiene.SERIES, {}).get(RAN, {})  # when and from which commit it ran
         try:
-            nb, dropped = merged(nbformat.read(run, as_version=4), source, path.name)
+            nb, dropped = merged(ran, source, path.name)
         except Refused as err:
             print(f"publish: REFUSED {err}")
             refused += 1
             continue
         for text in dropped:
             print(f"publish: dropped stderr ({text}); silence it in the lesson or the library")
-        took = (seconds or {}).get(path.name) or (hygiene.record(source) or {}).get("seconds")
-        hygiene.clean(with_record(nb, took))
+        took = (
+            (seconds or {}).get(path.name)
+            or stamp.get("seconds")
+            or (hygiene.record(source) or {}).get("seconds")
+        )
+        hygiene.clean(with_record(nb, took, stamp.get("date"), stamp.get("commit")))
         size = len(nbformat.writes(nb).encode())
         found = problems(nb, size)
         if found:
@@ -238,8 +253,13 @@ def main(argv=None) -> int:
         import run_series
 
         os.environ["RESNET_FAST"] = "0"
+        stamp = {"commit": git_commit(), "date": datetime.date.today().isoformat()}
         seconds = run_series.execute(paths)[1]
         run_series.report(seconds)
+        for path in paths:  # the executed copies say which run they are, for a later --merge-only
+            ran = nbformat.read(EXECUTED / path.name, as_version=4)
+            ran.metadata.setdefault(hygiene.SERIES, {})[RAN] = {**stamp, "seconds": round(seconds[path.name])}
+            nbformat.write(ran, EXECUTED / path.name)
     refused = publish(paths, seconds=seconds)
     if refused:
         print(f"publish: {refused} lesson(s) not stored; see above")

@@ -71,6 +71,29 @@ def test_merge_keeps_prose_edits_and_drops_stderr_exercise_outputs_and_the_check
     assert hygiene.problems(nb) == []
 
 
+def test_a_progress_bar_is_stored_as_a_reader_sees_it_and_the_run_keeps_its_own_commit(tmp_path, monkeypatch):
+    source = lesson()
+    ran = executed(source)
+    bar = [f"{k}/3 [{'=' * k}{' ' * (3 - k)}]\r" for k in (1, 2)] + ["3/3 [===] - loss 0.5\n"]
+    stream = nbformat.v4.new_output
+    ran.cells[6].outputs = [stream("stream", name="stdout", text=t) for t in ["Epoch 1/1\n", *bar]]
+    source.cells[5].source = "## 2. More training"  # before the Exercises: the outputs are kept
+    nb, _ = publish.merged(ran, source)
+    assert [o.text for o in nb.cells[6].outputs] == ["Epoch 1/1\n3/3 [===] - loss 0.5\n"]
+    ran.metadata["resnet_series"] = {
+        publish.RAN: {"commit": "abc1234567", "date": "2026-01-02", "seconds": 9}
+    }
+    nbformat.write(ran, tmp_path / "01_a.ipynb")
+    (tmp_path / "lessons").mkdir()
+    nbformat.write(source, tmp_path / "lessons" / "01_a.ipynb")
+    stored = []
+    monkeypatch.setattr(publish, "write_if_changed", lambda nb, path: stored.append(nb) or True)
+    monkeypatch.setattr(publish.make_images, "make_image", lambda path: "kept")
+    assert publish.publish([tmp_path / "lessons" / "01_a.ipynb"], executed=tmp_path) == 0
+    record = hygiene.record(stored[0])
+    assert (record["commit"], record["date"], record["seconds"]) == ("abc1234567", "2026-01-02", 9)
+
+
 @pytest.mark.parametrize(
     "spoil, complaint",
     [
