@@ -6,7 +6,9 @@ the notebook's metadata (``resnet_series.published``, see hygiene.py). The copy 
 cell onto the *current* source, so prose edited while the run went on is kept; a lesson whose
 code cells changed since it ran is refused (run it again). On the way:
 
-- the Exercises section is stored without outputs, so a student still predicts before seeing;
+- the Exercises section is stored without outputs, so a student still predicts before seeing,
+  and so are the cells tagged ``nbval-skip`` (a download, TensorBoard), whose outputs depend on
+  the machine and its network;
 - stderr (warnings, TensorFlow's start-up lines) is never stored: each dropped text is printed,
   for the lesson's author to silence at its source;
 - the project's own path is removed from outputs (``/path/to/checkout/build`` becomes ``build``),
@@ -48,6 +50,9 @@ from nbtools import NOTEBOOKS, ROOT, is_nav_cell, notebook_paths, write_if_chang
 
 EXECUTED = ROOT / "build" / "notebooks"
 MAX_BYTES = 3 * 1024 * 1024
+#: Cells the tests skip (a download, TensorBoard): what they print depends on the machine and its
+#: network, so they are stored without outputs.
+SKIP_TAG = "nbval-skip"
 #: Key, in an executed copy's metadata, of the run it came from (commit, date, seconds).
 RAN = "ran"
 #: An absolute path in an output: a POSIX path below a usual top folder, or a Windows drive.
@@ -113,7 +118,7 @@ def merged(ran, source, name: str = "lesson") -> tuple[nbformat.NotebookNode, li
         if cell.cell_type != "code":
             continue
         executed = next(code)
-        if index > start:
+        if index > start or SKIP_TAG in cell.metadata.get("tags", []):
             cell.outputs, cell.execution_count = [], None
             continue
         outputs = []
@@ -188,6 +193,10 @@ def problems(nb, size: int | None = None) -> list[str]:
             continue
         if index > start and cell.outputs:
             found.append(f"cell {index} (Exercises) stores outputs: a student must predict before seeing")
+        if SKIP_TAG in cell.metadata.get("tags", []):
+            if cell.outputs:
+                found.append(f"cell {index} ({SKIP_TAG}) stores outputs: they depend on the machine")
+            continue
         if index < start and cell.execution_count is None:
             found.append(f"cell {index} was not executed in {when}")
         for output in cell.outputs:

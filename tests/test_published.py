@@ -64,6 +64,11 @@ def test_merge_keeps_prose_edits_and_drops_stderr_exercise_outputs_and_the_check
     assert nb.cells[4].outputs[0].text == "saved build/checkpoints/01_run\n"
     assert dropped and "oneDNN" in dropped[0]
     assert nb.cells[6].outputs == [] and nb.cells[6].execution_count is None
+    ran.cells[4].metadata["tags"] = source.cells[4].metadata["tags"] = ["nbval-skip"]  # a download
+    skipped, _ = publish.merged(ran, source)
+    assert skipped.cells[4].outputs == [] and publish.problems(publish.with_record(skipped)) == []
+    skipped.cells[4].outputs = nb.cells[4].outputs
+    assert any("nbval-skip" in p for p in publish.problems(skipped))
     publish.with_record(nb)
     hygiene.clean(nb)
     assert publish.problems(nb) == []
