@@ -4,7 +4,8 @@ TensorFlow writes them to file descriptor 2 before any log level applies, and la
 ``cuInit`` on a machine without a GPU: expected, and nothing a learner can act on. So this module,
 run first by ``import resnet_lib``, sets ``TF_CPP_MIN_LOG_LEVEL=3`` unless it is set (``0`` shows
 everything) and imports TensorFlow with descriptor 2 on a temporary file, shown only if the import
-fails. Lessons therefore import ``resnet_lib`` before ``keras``.
+fails; TensorFlow's Python logger then shows warnings and errors only. Lessons therefore import
+``resnet_lib`` before ``keras``.
 """
 
 import os
@@ -28,3 +29,5 @@ if "tensorflow" not in sys.modules:
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0":  # and its Python INFO lines (MirroredStrategy's devices)
+        tensorflow.get_logger().setLevel("WARNING")
