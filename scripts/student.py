@@ -5,7 +5,9 @@ markers) become ``raise NotImplementedError(...)`` at the same indentation, so t
 still runs and its check cell tells the student, in plain words, that the function is not written
 yet. In a markdown cell (a written answer) they become a prompt. Right below each exercise a
 markdown cell holds the solution in a collapsed HTML ``<details>`` block, which JupyterLab and
-GitHub render closed, so the student tries first. Outputs are stripped. (nbgrader's own
+GitHub render closed, so the student tries first. The lesson's published full-mode outputs are
+kept (hygiene.clean; the Exercises have none), so the copy shows the results before it runs; any
+other output is stripped. (nbgrader's own
 ``generate_assignment`` removes solutions but cannot keep them collapsed beside the stub, and
 needs its course folder layout; the markers are the same.)
 
@@ -95,7 +97,7 @@ def solution_cell(source: str, markdown: bool = False):
 
 
 def student_version(nb, solutions: bool = True):
-    """A stripped copy of the notebook ``nb`` with its solutions replaced by stubs; with
+    """A cleaned copy of the notebook ``nb`` with its solutions replaced by stubs; with
     ``solutions``, each one follows its stub in a collapsed block."""
     nb = hygiene.clean(copy.deepcopy(nb))
     cells = []
