@@ -190,12 +190,12 @@ def prose_words(cell) -> int:
 def slide_words(nb) -> list[tuple[str, int]]:
     """``(first line, words of prose)`` for each slide and sub-slide of ``nb``, notes excluded."""
     slides = []
-    for cell, kind in zip(nb.cells, slide_types(nb.cells)):
+    for index, (cell, kind) in enumerate(zip(nb.cells, slide_types(nb.cells))):
         if kind in ("skip", "notes"):
             continue
         if kind in ("slide", "subslide") or not slides:
             first = next((line.strip() for line in cell.source.splitlines() if line.strip()), "")
-            slides.append([f"cell {nb.cells.index(cell)}: {first[:60]}", 0])
+            slides.append([f"cell {index}: {first[:60]}", 0])
         if cell.cell_type == "markdown":
             slides[-1][1] += prose_words(cell)
     return [tuple(slide) for slide in slides]
